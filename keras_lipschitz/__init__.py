@@ -1,0 +1,8 @@
+"""keras-lipschitz: Lipschitz-constrained GAN training for Keras 3 / TensorFlow."""
+
+from keras_lipschitz import constraints
+from keras_lipschitz import layers
+
+__version__ = "0.1.0"
+
+__all__ = ["constraints", "layers", "__version__"]

@@ -1,0 +1,6 @@
+"""Lipschitz layers."""
+
+from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
+from keras_lipschitz.layers.spectral_normalization import SpectralNormalization
+
+__all__ = ["SUPPORTED_LAYERS", "SpectralNormalization"]

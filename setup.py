@@ -1,0 +1,56 @@
+"""Installs keras_lipschitz; trainers/ and export/ live in its namespace."""
+
+import pathlib
+
+from setuptools import setup
+
+HERE = pathlib.Path(__file__).parent
+
+setup(
+    name="keras-lipschitz",
+    version="0.1.0",
+    description=(
+        "Lipschitz-constrained GAN training for Keras 3 / TensorFlow: "
+        "spectral normalization, penalties, trainers and export."
+    ),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=[
+        "keras_lipschitz",
+        "keras_lipschitz.layers",
+        "keras_lipschitz.constraints",
+        "keras_lipschitz.examples",
+        "keras_lipschitz.trainers",
+        "keras_lipschitz.export",
+    ],
+    # The repository keeps trainers/ and export/ at the top level; installed,
+    # they are sub-packages so no generic top-level name is ever installed.
+    package_dir={
+        "keras_lipschitz": "keras_lipschitz",
+        "keras_lipschitz.trainers": "trainers",
+        "keras_lipschitz.export": "export",
+    },
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.6",
+        "tensorflow-datasets",
+        "tensorflow-gan==2.1.0",
+        "absl-py",
+        "scikit-learn",
+        "numpy",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "pytest-xdist"],
+    },
+    entry_points={
+        "console_scripts": [
+            "keras-lipschitz-demo=keras_lipschitz.examples.digits_critic:main",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)
