@@ -13,19 +13,19 @@ import tensorflow as tf
 from keras import ops
 
 
-def l2_normalize(x, epsilon=1e-12):
-    """`x / ||x||` over all axes, safe for zero, tiny and huge `x`.
+def l2_normalize(x):
+    """`x / ||x||` over all axes, exact for tiny and huge `x`; zero stays zero.
 
-    Dividing by the largest magnitude first keeps the sum of squares in range
-    for kernels whose entries would overflow or underflow when squared. An
-    all-zero `x` stays zero.
+    Dividing by the largest magnitude first keeps the sum of squares in
+    range (it is then at least 1) for values that would overflow or
+    underflow when squared.
     """
-    scale = ops.maximum(ops.max(ops.abs(x)), epsilon)
-    x = x / scale
-    return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x)), epsilon))
+    scale = ops.max(ops.abs(x))
+    x = x / ops.where(scale > 0, scale, ops.ones_like(scale))
+    return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x)), 1.0))
 
 
-def power_iteration(apply, kernel, probe, iterations, apply_adjoint=None, epsilon=1e-12):
+def power_iteration(apply, kernel, probe, iterations, apply_adjoint=None):
     """Runs `iterations` steps of `x <- A^T A x / ||A^T A x||`.
 
     Args:
@@ -35,7 +35,6 @@ def power_iteration(apply, kernel, probe, iterations, apply_adjoint=None, epsilo
         iterations: Python int >= 1.
         apply_adjoint: `apply_adjoint(kernel, y)`, A^T; None to take it as
             the vector-Jacobian product of `apply`.
-        epsilon: guard for the normalizations.
 
     Returns:
         The next unit probe, a constant for automatic differentiation (u and v
@@ -46,12 +45,10 @@ def power_iteration(apply, kernel, probe, iterations, apply_adjoint=None, epsilo
     kernel = tf.stop_gradient(kernel)
 
     def step(x):
-        candidate = l2_normalize(
-            _gram_product(apply, apply_adjoint, kernel, x, epsilon), epsilon
-        )
+        candidate = l2_normalize(_gram_product(apply, apply_adjoint, kernel, x))
         return ops.where(ops.sum(ops.square(candidate)) > 0, candidate, x)
 
-    x = l2_normalize(tf.stop_gradient(probe), epsilon)
+    x = l2_normalize(tf.stop_gradient(probe))
     if iterations == 1:  # The usual case: keep the graph straight-line.
         x = step(x)
     else:  # A loop keeps the graph small for many iterations.
@@ -61,24 +58,24 @@ def power_iteration(apply, kernel, probe, iterations, apply_adjoint=None, epsilo
     return tf.stop_gradient(x)
 
 
-def _gram_product(apply, apply_adjoint, kernel, x, epsilon):
+def _gram_product(apply, apply_adjoint, kernel, x):
     """`A^T (A x / ||A x||)`, the adjoint by autodiff where none is given."""
     if apply_adjoint is not None:
-        return apply_adjoint(kernel, l2_normalize(apply(kernel, x), epsilon))
+        return apply_adjoint(kernel, l2_normalize(apply(kernel, x)))
     with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(x)
         image = apply(kernel, x)
     # For a linear map the vector-Jacobian product at y is A^T y.
-    return tape.gradient(image, x, output_gradients=l2_normalize(image, epsilon))
+    return tape.gradient(image, x, output_gradients=l2_normalize(image))
 
 
-def singular_value(apply, kernel, probe, epsilon=1e-12):
+def singular_value(apply, kernel, probe):
     """The estimate `sigma = u^T A v`, `v` the normalized probe, `u = Av/||Av||`.
 
     The gradient flows into `kernel` through `A v` while `u` and `v` are held
     constant, which gives `d sigma / dW = u v^T` (Miyato et al. eq. 12).
     """
-    probe = l2_normalize(tf.stop_gradient(probe), epsilon)
+    probe = l2_normalize(tf.stop_gradient(probe))
     image = apply(kernel, probe)
-    direction = tf.stop_gradient(l2_normalize(image, epsilon))
+    direction = tf.stop_gradient(l2_normalize(image))
     return ops.sum(direction * image)

@@ -45,8 +45,9 @@ class SpectralNormalization(keras.layers.Wrapper):
             Embedding.
         lipschitz_constant: positive float, the spectral norm that the
             normalized kernel gets (1 in the paper).
-        epsilon: positive float guarding divisions, so an all-zero kernel
-            gives an all-zero `W_SN` instead of NaN.
+        epsilon: positive float, the smallest sigma divided by: an all-zero
+            kernel gives an all-zero `W_SN` instead of NaN, and kernels with
+            sigma below epsilon are scaled by `1 / epsilon` only.
         **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
 
     Returns:
@@ -152,12 +153,9 @@ class SpectralNormalization(keras.layers.Wrapper):
                 vector,
                 self.power_iterations,
                 apply_adjoint=operator.apply_adjoint,
-                epsilon=self.epsilon,
             )
             singular_vector.assign(vector)
-        sigma = power_iteration.singular_value(
-            operator.apply, kernel, vector, self.epsilon
-        )
+        sigma = power_iteration.singular_value(operator.apply, kernel, vector)
         scale = self.lipschitz_constant / ops.maximum(sigma, self.epsilon)
         return ops.cast(kernel * scale, operator.variable.dtype)
 
@@ -180,7 +178,6 @@ class SpectralNormalization(keras.layers.Wrapper):
                 operator.apply,
                 _float32_value(operator.variable),
                 vector.value,
-                self.epsilon,
             )
             for operator, vector in zip(self._operators, self._singular_vectors)
         }
