@@ -19,9 +19,13 @@ tf.config.set_logical_device_configuration(
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def two_replicas():
-    """A MirroredStrategy over two logical CPU devices."""
+    """A MirroredStrategy over two logical CPU devices, one per process.
+
+    Several strategies in one process can mix up their collective ops'
+    instance keys, so tests share one.
+    """
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     assert strategy.num_replicas_in_sync == 2
     return strategy

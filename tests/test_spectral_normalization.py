@@ -148,11 +148,17 @@ def test_kernel_is_never_overwritten_and_training_advances_state():
     assert not np.allclose(wrapper.non_trainable_weights[0].numpy(), vector_before)
 
 
-def test_inference_reuses_the_sigma_of_the_last_training_call():
+def test_inference_divides_by_the_sigma_a_training_call_would_use():
     wrapper = SpectralNormalization(keras.layers.Conv2D(4, 3), power_iterations=1)
     x = _normal(2, 6, 6, 3)
-    trained = wrapper(x, training=True)  # one step from a random vector
-    np.testing.assert_allclose(wrapper(x, training=False), trained, rtol=1e-5, atol=1e-6)
+    wrapper.build(x.shape)
+    state = wrapper.non_trainable_weights[0]
+    before = state.numpy().copy()
+    inferred = wrapper(x, training=False)
+    np.testing.assert_array_equal(state.numpy(), before)  # inference never writes
+    trained = wrapper(x, training=True)  # same state, one step: same sigma
+    np.testing.assert_allclose(inferred, trained, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(state.numpy(), before)
 
 
 def test_state_is_a_non_trainable_float32_weight_named_after_the_kernel():

@@ -129,7 +129,7 @@ def test_mixed_precision_sigma_in_float32_output_in_compute_dtype(policy):
     kernel_before = mixed.layer.kernel.numpy().copy()
 
     output = mixed(x, training=True)
-    full(x, training=True)
+    full_output = full(x, training=True)
     compute_dtype = policy.split("_")[1]
     assert output.dtype == compute_dtype
     assert mixed.layer.kernel.dtype == "float32"
@@ -142,7 +142,7 @@ def test_mixed_precision_sigma_in_float32_output_in_compute_dtype(policy):
     np.testing.assert_array_equal(mixed.layer.kernel.numpy(), kernel_before)
     tolerance = 1e-2 if policy == "mixed_float16" else 5e-2
     np.testing.assert_allclose(
-        np.asarray(output, np.float32), full(x, training=False), rtol=tolerance, atol=tolerance
+        np.asarray(output, np.float32), full_output, rtol=tolerance, atol=tolerance
     )
 
 

@@ -4,13 +4,13 @@ Each supported Keras layer stores one or two kernels. For every kernel this
 module answers two questions:
 
 * which `keras.Variable` holds it (`layer_kernels`), and
-* which linear operator A it applies, as a function `apply(kernel, x)` on a
-  float32 "probe" `x` that lives in the operator's input space.
+* which linear operator A it applies, as a function `apply(kernel, x)` on
+  float32 vectors `x` of the operator's input space.
 
 Two views exist:
 
 * `"matrix"`: the kernel viewed as a batch of matrices of shape
-  `(blocks, rows, cols)` acting as `x -> x @ M` on probes of shape
+  `(blocks, rows, cols)` acting as `x -> x @ M` on vectors of shape
   `(blocks, rows)`. `blocks > 1` where the layer is block-diagonal
   (depthwise convolutions, EinsumDense axes shared by input and output); the
   norm of a block-diagonal operator is the largest block norm, which power
@@ -81,7 +81,8 @@ class KernelOperator:
     Attributes:
         name: the layer attribute that holds the kernel, e.g. `"kernel"`.
         variable: the `keras.Variable` holding the kernel.
-        probe_shape: shape of the probe vectors `x` that `apply` takes.
+        input_shape: shape of the vectors `x` that `apply` takes.
+        output_shape: shape of `apply(kernel, x)`.
         apply: `apply(kernel, x)`, the linear operator applied to `x`, for a
             float32 `kernel` of the variable's shape.
         apply_adjoint: `apply_adjoint(kernel, y)`, the adjoint operator, or
@@ -90,7 +91,8 @@ class KernelOperator:
 
     name: str
     variable: keras.Variable
-    probe_shape: tuple
+    input_shape: tuple
+    output_shape: tuple
     apply: Callable
     apply_adjoint: Optional[Callable] = None
 
@@ -158,7 +160,7 @@ def _has_spatial_operator(layer, name):
 
 
 def _matrix_operator(layer, name, variable):
-    to_blocks, probe_shape = _matrix_view(layer, name, tuple(variable.shape))
+    to_blocks, (blocks, rows, cols) = _matrix_view(layer, name, tuple(variable.shape))
 
     def apply(kernel, x):
         return ops.einsum("br,brc->bc", x, to_blocks(kernel))
@@ -166,11 +168,13 @@ def _matrix_operator(layer, name, variable):
     def apply_adjoint(kernel, y):
         return ops.einsum("bc,brc->br", y, to_blocks(kernel))
 
-    return KernelOperator(name, variable, probe_shape, apply, apply_adjoint)
+    return KernelOperator(
+        name, variable, (blocks, rows), (blocks, cols), apply, apply_adjoint
+    )
 
 
 def _matrix_view(layer, name, shape):
-    """Returns `(to_blocks, probe_shape)` for a kernel of `shape`.
+    """Returns `(to_blocks, (blocks, rows, cols))` for a kernel of `shape`.
 
     `to_blocks(kernel)` reshapes the kernel to `(blocks, rows, cols)` so that
     the layer's linear map is `x -> x @ M` block by block.
@@ -187,15 +191,16 @@ def _matrix_view(layer, name, shape):
             blocks = ops.reshape(kernel, (patch, channels, multiplier))
             return ops.transpose(blocks, (1, 0, 2))
 
-        return to_blocks, (channels, patch)
+        return to_blocks, (channels, patch, multiplier)
     if isinstance(layer, _TRANSPOSED_CONVOLUTIONS):
         # (*spatial, c_out, c_in): the map goes from c_in to the output patch.
         c_in = shape[-1]
+        patch = math.prod(shape[:-1])
 
         def to_blocks(kernel):
-            return ops.transpose(ops.reshape(kernel, (1, -1, c_in)), (0, 2, 1))
+            return ops.transpose(ops.reshape(kernel, (1, patch, c_in)), (0, 2, 1))
 
-        return to_blocks, (1, c_in)
+        return to_blocks, (1, c_in, patch)
     # Dense (in, out), Embedding (vocabulary, dim), convolutions
     # (*spatial, c_in / groups, c_out): rows are everything but the last axis.
     rows = math.prod(shape[:-1])
@@ -204,7 +209,7 @@ def _matrix_view(layer, name, shape):
     def to_blocks(kernel):
         return ops.reshape(kernel, (1, rows, cols))
 
-    return to_blocks, (1, rows)
+    return to_blocks, (1, rows, cols)
 
 
 def _einsum_view(equation, shape):
@@ -238,7 +243,7 @@ def _einsum_view(equation, shape):
         kernel = ops.transpose(kernel, permutation)
         return ops.reshape(kernel, (sizes["block"], sizes["row"], sizes["col"]))
 
-    return to_blocks, (sizes["block"], sizes["row"])
+    return to_blocks, (sizes["block"], sizes["row"], sizes["col"])
 
 
 # ---------------------------------------------------------------------------
@@ -254,7 +259,7 @@ def _convolution_operator(layer, name, variable, input_shape):
             f"power iteration on the convolution; got {tuple(input_shape)}. "
             "Give the model a static input shape, or use mode='matrix'."
         )
-    probe_shape = (1,) + spatial_input
+    input_shape = (1,) + spatial_input
     common = dict(
         strides=layer.strides,
         padding=layer.padding,
@@ -286,7 +291,11 @@ def _convolution_operator(layer, name, variable, input_shape):
                 return ops.conv(x, kernel, padding="valid", **common)
             return ops.conv(x, kernel, padding=padding, **common)
 
-    return KernelOperator(name, variable, probe_shape, apply)
+    # Static shape inference, also inside a graph.
+    output_shape = tuple(
+        apply(ops.zeros(variable.shape), ops.zeros(input_shape)).shape
+    )
+    return KernelOperator(name, variable, input_shape, output_shape, apply)
 
 
 def _causal_padding(layer):

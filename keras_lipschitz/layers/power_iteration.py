@@ -1,16 +1,22 @@
 """Power iteration for the largest singular value of a linear operator.
 
-The operator is given as a function `apply(kernel, x)`, linear in `x`; its
-adjoint is obtained by automatic differentiation (a vector-Jacobian product),
-so one implementation serves matrices and convolutions alike.
+The operator A is given as a function `apply(kernel, x)`, linear in `x`; its
+adjoint is either given or obtained by automatic differentiation (a
+vector-Jacobian product), so one implementation serves matrices and
+convolutions alike.
 
 Reference:
     Miyato, Kataoka, Koyama, Yoshida. "Spectral Normalization for Generative
     Adversarial Networks", ICLR 2018, Algorithm 1 and eq. 12.
 """
 
+import numpy as np
 import tensorflow as tf
 from keras import ops
+
+# Dividing by max(|x|, this) never overflows and keeps the smallest normal
+# float32 values exact.
+_SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
 
 
 def l2_normalize(x):
@@ -20,62 +26,63 @@ def l2_normalize(x):
     range (it is then at least 1) for values that would overflow or
     underflow when squared.
     """
-    scale = ops.max(ops.abs(x))
-    x = x / ops.where(scale > 0, scale, ops.ones_like(scale))
+    x = x / ops.maximum(ops.max(ops.abs(x)), _SMALLEST_NORMAL)
     return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x)), 1.0))
 
 
-def power_iteration(apply, kernel, probe, iterations, apply_adjoint=None):
-    """Runs `iterations` steps of `x <- A^T A x / ||A^T A x||`.
+def spectral_norm(apply, kernel, u, input_shape, iterations=1, apply_adjoint=None):
+    """Estimates `sigma(A)` by power iteration from the left vector `u`.
+
+    Runs Algorithm 1 of Miyato et al.: `v <- A^T u / ||A^T u||`,
+    `u <- A v / ||A v||`, `iterations` times, and returns
+    `sigma = u^T A v`. Only the last `A v` is differentiated: `u` and `v` are
+    constants, so `d sigma / d kernel` is `u v^T` (eq. 12).
 
     Args:
         apply: `apply(kernel, x)`, the operator A, linear in `x`.
         kernel: the float32 kernel that A uses.
-        probe: the current estimate of the top right singular vector.
+        u: the current left singular vector estimate (output space of A);
+            any non-zero scale.
+        input_shape: shape of A's input vectors `v`.
         iterations: Python int >= 1.
-        apply_adjoint: `apply_adjoint(kernel, y)`, A^T; None to take it as
-            the vector-Jacobian product of `apply`.
+        apply_adjoint: `apply_adjoint(kernel, u)`, A^T; None to take the
+            vector-Jacobian product of `apply`.
 
     Returns:
-        The next unit probe, a constant for automatic differentiation (u and v
-        are constants in Miyato et al. eq. 12). Where `A x` vanishes (an
-        all-zero kernel) the previous probe is kept, so the state never
-        collapses to zero.
+        `(sigma, next_u)`: the float32 estimate, differentiable in `kernel`,
+        and the next unit left vector to store. Where `A v` vanishes (an
+        all-zero kernel) `next_u` keeps the direction of `u`, so the state
+        never collapses to zero.
     """
-    kernel = tf.stop_gradient(kernel)
+    constant_kernel = tf.stop_gradient(kernel)
+    adjoint = apply_adjoint or _vector_jacobian_product(apply, input_shape)
 
-    def step(x):
-        candidate = l2_normalize(_gram_product(apply, apply_adjoint, kernel, x))
-        return ops.where(ops.sum(ops.square(candidate)) > 0, candidate, x)
+    def right_vector(u):
+        return l2_normalize(adjoint(constant_kernel, u))
 
-    x = l2_normalize(tf.stop_gradient(probe))
-    if iterations == 1:  # The usual case: keep the graph straight-line.
-        x = step(x)
-    else:  # A loop keeps the graph small for many iterations.
-        _, x = tf.while_loop(
-            lambda i, _: i < iterations, lambda i, x: (i + 1, step(x)), (0, x)
+    u = tf.stop_gradient(u)
+    if iterations > 1:  # A loop keeps the graph small for many iterations.
+        _, u = tf.while_loop(
+            lambda i, _: i < iterations - 1,
+            lambda i, u: (i + 1, l2_normalize(apply(constant_kernel, right_vector(u)))),
+            (0, u),
         )
-    return tf.stop_gradient(x)
+    v = tf.stop_gradient(right_vector(u))
+    image = apply(kernel, v)
+    next_u = tf.stop_gradient(l2_normalize(image))
+    sigma = ops.sum(next_u * image)
+    next_u = ops.where(ops.sum(ops.square(next_u)) > 0, next_u, l2_normalize(u))
+    return sigma, next_u
 
 
-def _gram_product(apply, apply_adjoint, kernel, x):
-    """`A^T (A x / ||A x||)`, the adjoint by autodiff where none is given."""
-    if apply_adjoint is not None:
-        return apply_adjoint(kernel, l2_normalize(apply(kernel, x)))
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-        tape.watch(x)
-        image = apply(kernel, x)
-    # For a linear map the vector-Jacobian product at y is A^T y.
-    return tape.gradient(image, x, output_gradients=l2_normalize(image))
+def _vector_jacobian_product(apply, input_shape):
+    def adjoint(kernel, u):
+        # For a linear map the vector-Jacobian product at u is A^T u, at any
+        # point; graph pruning drops the unused forward pass.
+        x = tf.zeros(input_shape, u.dtype)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(x)
+            image = apply(kernel, x)
+        return tape.gradient(image, x, output_gradients=u)
 
-
-def singular_value(apply, kernel, probe):
-    """The estimate `sigma = u^T A v`, `v` the normalized probe, `u = Av/||Av||`.
-
-    The gradient flows into `kernel` through `A v` while `u` and `v` are held
-    constant, which gives `d sigma / dW = u v^T` (Miyato et al. eq. 12).
-    """
-    probe = l2_normalize(tf.stop_gradient(probe))
-    image = apply(kernel, probe)
-    direction = tf.stop_gradient(l2_normalize(image))
-    return ops.sum(direction * image)
+    return adjoint

@@ -22,8 +22,8 @@ class SpectralNormalization(keras.layers.Wrapper):
     `sigma(W)`, with the singular vectors held constant, exactly as in
     Miyato et al. (2018), eq. 12.
 
-    The power-iteration state (one unit vector per kernel, in the operator's
-    input space) is a non-trainable float32 weight. It advances by
+    The power-iteration state (one vector per kernel, the paper's `u`, in the
+    operator's output space) is a non-trainable float32 weight. It advances by
     `power_iterations` steps on every call with `training=True`; inference
     only reads it. Under `tf.distribute` it is a mirrored variable whose
     update is taken from the first replica (every replica computes the same
@@ -114,7 +114,7 @@ class SpectralNormalization(keras.layers.Wrapper):
         self._singular_vectors = [
             self.add_weight(
                 name=f"{operator.name}_singular_vector",
-                shape=operator.probe_shape,
+                shape=operator.output_shape,
                 initializer=keras.initializers.RandomNormal(stddev=1.0),
                 dtype="float32",
                 trainable=False,
@@ -145,19 +145,26 @@ class SpectralNormalization(keras.layers.Wrapper):
 
     def _normalized_kernel(self, operator, singular_vector, training):
         kernel = _float32_value(operator.variable)
-        vector = singular_vector.value
+        # Inference only reads the state: one half-step from the stored u.
+        iterations = self.power_iterations if training else 1
+        sigma, next_vector = self._spectral_norm(
+            operator, kernel, singular_vector, iterations
+        )
         if training:
-            vector = power_iteration.power_iteration(
-                operator.apply,
-                kernel,
-                vector,
-                self.power_iterations,
-                apply_adjoint=operator.apply_adjoint,
-            )
-            singular_vector.assign(vector)
-        sigma = power_iteration.singular_value(operator.apply, kernel, vector)
+            singular_vector.assign(next_vector)
         scale = self.lipschitz_constant / ops.maximum(sigma, self.epsilon)
         return ops.cast(kernel * scale, operator.variable.dtype)
+
+    @staticmethod
+    def _spectral_norm(operator, kernel, singular_vector, iterations):
+        return power_iteration.spectral_norm(
+            operator.apply,
+            kernel,
+            singular_vector.value,
+            operator.input_shape,
+            iterations=iterations,
+            apply_adjoint=operator.apply_adjoint,
+        )
 
     @property
     def sigmas(self):
@@ -174,11 +181,9 @@ class SpectralNormalization(keras.layers.Wrapper):
                 "call it on an input (or build it) before reading sigma."
             )
         return {
-            operator.name: power_iteration.singular_value(
-                operator.apply,
-                _float32_value(operator.variable),
-                vector.value,
-            )
+            operator.name: self._spectral_norm(
+                operator, _float32_value(operator.variable), vector, iterations=1
+            )[0]
             for operator, vector in zip(self._operators, self._singular_vectors)
         }
 
