@@ -4,14 +4,15 @@ Each supported Keras layer stores one or two kernels. For every kernel this
 module answers two questions:
 
 * which `keras.Variable` holds it (`layer_kernels`), and
-* which linear operator A it applies, as a function `apply(kernel, x)` on
-  float32 vectors `x` of the operator's input space.
+* which linear operator A it applies: `to_operand(kernel)` turns the float32
+  kernel into what `apply(operand, x)` and `apply_adjoint(operand, y)` use
+  on vectors of the operator's input and output spaces.
 
 Two views exist:
 
 * `"matrix"`: the kernel viewed as a batch of matrices of shape
   `(blocks, rows, cols)` acting as `x -> x @ M` on vectors of shape
-  `(blocks, rows)`. `blocks > 1` where the layer is block-diagonal
+  `(blocks, 1, rows)`. `blocks > 1` where the layer is block-diagonal
   (depthwise convolutions, EinsumDense axes shared by input and output); the
   norm of a block-diagonal operator is the largest block norm, which power
   iteration on the whole operator finds. For a plain convolution this is the
@@ -31,6 +32,7 @@ import math
 from typing import Callable, Optional
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 MODES = ("matrix", "operator")
@@ -82,10 +84,11 @@ class KernelOperator:
         name: the layer attribute that holds the kernel, e.g. `"kernel"`.
         variable: the `keras.Variable` holding the kernel.
         input_shape: shape of the vectors `x` that `apply` takes.
-        output_shape: shape of `apply(kernel, x)`.
-        apply: `apply(kernel, x)`, the linear operator applied to `x`, for a
-            float32 `kernel` of the variable's shape.
-        apply_adjoint: `apply_adjoint(kernel, y)`, the adjoint operator, or
+        output_shape: shape of `apply(operand, x)`.
+        to_operand: `to_operand(kernel)`, the float32 kernel in the form that
+            `apply` uses (differentiable).
+        apply: `apply(operand, x)`, the linear operator applied to `x`.
+        apply_adjoint: `apply_adjoint(operand, y)`, the adjoint operator, or
             None to obtain it by automatic differentiation of `apply`.
     """
 
@@ -93,6 +96,7 @@ class KernelOperator:
     variable: keras.Variable
     input_shape: tuple
     output_shape: tuple
+    to_operand: Callable
     apply: Callable
     apply_adjoint: Optional[Callable] = None
 
@@ -162,14 +166,21 @@ def _has_spatial_operator(layer, name):
 def _matrix_operator(layer, name, variable):
     to_blocks, (blocks, rows, cols) = _matrix_view(layer, name, tuple(variable.shape))
 
-    def apply(kernel, x):
-        return ops.einsum("br,brc->bc", x, to_blocks(kernel))
+    # One batched matmul each way; vectors are (blocks, 1, rows or cols).
+    def apply(matrix, x):
+        return tf.linalg.matmul(x, matrix)
 
-    def apply_adjoint(kernel, y):
-        return ops.einsum("bc,brc->br", y, to_blocks(kernel))
+    def apply_adjoint(matrix, y):
+        return tf.linalg.matmul(y, matrix, transpose_b=True)
 
     return KernelOperator(
-        name, variable, (blocks, rows), (blocks, cols), apply, apply_adjoint
+        name,
+        variable,
+        (blocks, 1, rows),
+        (blocks, 1, cols),
+        to_blocks,
+        apply,
+        apply_adjoint,
     )
 
 
@@ -295,7 +306,13 @@ def _convolution_operator(layer, name, variable, input_shape):
     output_shape = tuple(
         apply(ops.zeros(variable.shape), ops.zeros(input_shape)).shape
     )
-    return KernelOperator(name, variable, input_shape, output_shape, apply)
+    return KernelOperator(
+        name, variable, input_shape, output_shape, _identity, apply
+    )
+
+
+def _identity(kernel):
+    return kernel
 
 
 def _causal_padding(layer):

@@ -30,59 +30,60 @@ def l2_normalize(x):
     return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x)), 1.0))
 
 
-def spectral_norm(apply, kernel, u, input_shape, iterations=1, apply_adjoint=None):
+def spectral_norm(apply, operand, u, input_shape, iterations=1, apply_adjoint=None):
     """Estimates `sigma(A)` by power iteration from the left vector `u`.
 
     Runs Algorithm 1 of Miyato et al.: `v <- A^T u / ||A^T u||`,
     `u <- A v / ||A v||`, `iterations` times, and returns
     `sigma = u^T A v`. Only the last `A v` is differentiated: `u` and `v` are
-    constants, so `d sigma / d kernel` is `u v^T` (eq. 12).
+    constants, so `d sigma / d operand` is `u v^T` (eq. 12).
 
     Args:
-        apply: `apply(kernel, x)`, the operator A, linear in `x`.
-        kernel: the float32 kernel that A uses.
+        apply: `apply(operand, x)`, the operator A, linear in `x`.
+        operand: the float32 kernel (or its matrix view) that A uses.
         u: the current left singular vector estimate (output space of A);
             any non-zero scale.
         input_shape: shape of A's input vectors `v`.
         iterations: Python int >= 1.
-        apply_adjoint: `apply_adjoint(kernel, u)`, A^T; None to take the
+        apply_adjoint: `apply_adjoint(operand, u)`, A^T; None to take the
             vector-Jacobian product of `apply`.
 
     Returns:
-        `(sigma, next_u)`: the float32 estimate, differentiable in `kernel`,
+        `(sigma, next_u)`: the float32 estimate, differentiable in `operand`,
         and the next unit left vector to store. Where `A v` vanishes (an
-        all-zero kernel) `next_u` keeps the direction of `u`, so the state
+        all-zero kernel) `next_u` is `u` unchanged, so the state
         never collapses to zero.
     """
-    constant_kernel = tf.stop_gradient(kernel)
+    constant = tf.stop_gradient(operand)
     adjoint = apply_adjoint or _vector_jacobian_product(apply, input_shape)
 
     def right_vector(u):
-        return l2_normalize(adjoint(constant_kernel, u))
+        return l2_normalize(adjoint(constant, u))
 
     u = tf.stop_gradient(u)
     if iterations > 1:  # A loop keeps the graph small for many iterations.
         _, u = tf.while_loop(
             lambda i, _: i < iterations - 1,
-            lambda i, u: (i + 1, l2_normalize(apply(constant_kernel, right_vector(u)))),
+            lambda i, u: (i + 1, l2_normalize(apply(constant, right_vector(u)))),
             (0, u),
         )
     v = tf.stop_gradient(right_vector(u))
-    image = apply(kernel, v)
+    image = apply(operand, v)
     next_u = tf.stop_gradient(l2_normalize(image))
     sigma = ops.sum(next_u * image)
-    next_u = ops.where(ops.sum(ops.square(next_u)) > 0, next_u, l2_normalize(u))
+    # A zero image (all-zero kernel) would wipe the state: keep u instead.
+    next_u = ops.where(sigma > 0, next_u, u)
     return sigma, next_u
 
 
 def _vector_jacobian_product(apply, input_shape):
-    def adjoint(kernel, u):
+    def adjoint(operand, u):
         # For a linear map the vector-Jacobian product at u is A^T u, at any
         # point; graph pruning drops the unused forward pass.
         x = tf.zeros(input_shape, u.dtype)
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(x)
-            image = apply(kernel, x)
+            image = apply(operand, x)
         return tape.gradient(image, x, output_gradients=u)
 
     return adjoint

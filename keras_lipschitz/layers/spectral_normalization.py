@@ -159,7 +159,7 @@ class SpectralNormalization(keras.layers.Wrapper):
     def _spectral_norm(operator, kernel, singular_vector, iterations):
         return power_iteration.spectral_norm(
             operator.apply,
-            kernel,
+            operator.to_operand(kernel),
             singular_vector.value,
             operator.input_shape,
             iterations=iterations,
