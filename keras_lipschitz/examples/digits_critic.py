@@ -56,7 +56,11 @@ def hinge_loss(labels, logits):
 
 
 def empirical_lipschitz(model, x, pairs, seed):
-    """max |D(a) - D(b)| / ||a - b|| over random pairs (a lower bound)."""
+    """max |D(a) - D(b)| / ||a - b|| over random pairs.
+
+    A lower bound on the critic's Lipschitz constant; the product of the
+    normalized layers' norms (1 here) is the upper bound.
+    """
     rng = np.random.default_rng(seed)
     a, b = x[rng.integers(0, len(x), pairs)], x[rng.integers(0, len(x), pairs)]
     # Also pairs at tiny distances, where the local slope shows.
@@ -101,9 +105,9 @@ def main(argv=None):
     print(f"empirical Lipschitz constant of the critic: {slope:.4f} (bound: 1)")
     if not np.isfinite(slope) or slope > 1.0 + 1e-3:
         raise SystemExit(f"Lipschitz bound violated: {slope}")
-    return slope
+    return 0
 
 
 if __name__ == "__main__":
     tf.get_logger().setLevel("ERROR")
-    main()
+    raise SystemExit(main())

@@ -60,14 +60,16 @@ def spectral_norm(apply, operand, u, input_shape, iterations=1, apply_adjoint=No
     def right_vector(u):
         return l2_normalize(adjoint(constant, u))
 
-    u = tf.stop_gradient(u)
+    # u is non-trainable state (read once here) and v is built from
+    # constants: neither needs a stop_gradient; only the image below does.
+    u = tf.convert_to_tensor(u)
     if iterations > 1:  # A loop keeps the graph small for many iterations.
         _, u = tf.while_loop(
             lambda i, _: i < iterations - 1,
             lambda i, u: (i + 1, l2_normalize(apply(constant, right_vector(u)))),
             (0, u),
         )
-    v = tf.stop_gradient(right_vector(u))
+    v = right_vector(u)
     image = apply(operand, v)
     next_u = tf.stop_gradient(l2_normalize(image))
     sigma = ops.sum(next_u * image)
