@@ -21,6 +21,8 @@ setup(
         "keras_lipschitz",
         "keras_lipschitz.layers",
         "keras_lipschitz.constraints",
+        "keras_lipschitz.losses",
+        "keras_lipschitz.penalties",
         "keras_lipschitz.examples",
         "keras_lipschitz.trainers",
         "keras_lipschitz.export",

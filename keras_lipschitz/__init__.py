@@ -2,7 +2,9 @@
 
 from keras_lipschitz import constraints
 from keras_lipschitz import layers
+from keras_lipschitz import losses
+from keras_lipschitz import penalties
 
 __version__ = "0.1.0"
 
-__all__ = ["constraints", "layers", "__version__"]
+__all__ = ["constraints", "layers", "losses", "penalties", "__version__"]

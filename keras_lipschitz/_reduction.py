@@ -1,0 +1,45 @@
+"""Per-sample values to the scalar a training step differentiates."""
+
+import tensorflow as tf
+from keras import ops
+
+REDUCTIONS = ("mean", "none")
+
+
+def check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction must be one of {REDUCTIONS}, got reduction={reduction!r}."
+        )
+    return reduction
+
+
+def reduce_per_sample(values, reduction):
+    """Reduces float32 per-sample `values` of shape `(batch,)`.
+
+    `"mean"` is the mean over the global batch: inside a `tf.distribute`
+    replica, each replica returns its sum divided by the global batch size
+    (`tf.nn.compute_average_loss`), so the replicas' values add up to the
+    mean over the whole batch, as gradient all-reduction (a sum) expects.
+    Outside a strategy it is the plain mean. `"none"` returns `values`.
+    """
+    if reduction == "none":
+        return values
+    return tf.nn.compute_average_loss(values)
+
+
+def per_sample(logits, name="logits"):
+    """Float32 logits reduced to one value per sample (mean over other axes).
+
+    A critic may return `(batch,)`, `(batch, 1)` or a patch of scores such as
+    `(batch, h, w, 1)`; each sample's score is the mean of its entries.
+    """
+    logits = ops.cast(logits, "float32")
+    if len(logits.shape) == 0:
+        raise ValueError(
+            f"{name} must have a batch axis (one score per sample), got a "
+            "scalar. Return the critic's output before any reduction."
+        )
+    if len(logits.shape) == 1:
+        return logits
+    return ops.mean(ops.reshape(logits, (ops.shape(logits)[0], -1)), axis=1)

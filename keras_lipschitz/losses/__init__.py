@@ -1,0 +1,25 @@
+"""GAN losses: discriminator and generator objectives, selectable by name."""
+
+from keras_lipschitz.losses.gan_losses import NAMES
+from keras_lipschitz.losses.gan_losses import GANLoss
+from keras_lipschitz.losses.gan_losses import HingeLoss
+from keras_lipschitz.losses.gan_losses import LeastSquaresLoss
+from keras_lipschitz.losses.gan_losses import MinimaxLoss
+from keras_lipschitz.losses.gan_losses import NonSaturatingLoss
+from keras_lipschitz.losses.gan_losses import RelativisticAverageLoss
+from keras_lipschitz.losses.gan_losses import WassersteinLoss
+from keras_lipschitz.losses.gan_losses import get
+from keras_lipschitz.losses.gan_losses import serialize
+
+__all__ = [
+    "NAMES",
+    "GANLoss",
+    "HingeLoss",
+    "LeastSquaresLoss",
+    "MinimaxLoss",
+    "NonSaturatingLoss",
+    "RelativisticAverageLoss",
+    "WassersteinLoss",
+    "get",
+    "serialize",
+]

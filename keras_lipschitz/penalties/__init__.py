@@ -1,0 +1,21 @@
+"""Lipschitz penalties: gradient penalties and orthogonal regularization."""
+
+from keras_lipschitz.penalties.gradient_penalties import critic_input_gradients
+from keras_lipschitz.penalties.gradient_penalties import critic_scores
+from keras_lipschitz.penalties.gradient_penalties import dragan_penalty
+from keras_lipschitz.penalties.gradient_penalties import gradient_penalty
+from keras_lipschitz.penalties.gradient_penalties import lazy_penalty
+from keras_lipschitz.penalties.gradient_penalties import r1_penalty
+from keras_lipschitz.penalties.gradient_penalties import r2_penalty
+from keras_lipschitz.penalties.orthogonal_regularizer import OrthogonalRegularizer
+
+__all__ = [
+    "OrthogonalRegularizer",
+    "critic_input_gradients",
+    "critic_scores",
+    "dragan_penalty",
+    "gradient_penalty",
+    "lazy_penalty",
+    "r1_penalty",
+    "r2_penalty",
+]
