@@ -52,7 +52,10 @@ def critic_input_gradients(critic, inputs, conditioning=None, gradient_scale=1.0
 
 def critic_scores(critic, inputs, conditioning=None, training=True):
     """The critic's float32 per-sample scores, with a clear shape check."""
-    critic_inputs = inputs if conditioning is None else [inputs, conditioning]
+    if conditioning is None:
+        critic_inputs = inputs
+    else:
+        critic_inputs = [inputs, tf.nest.map_structure(tf.convert_to_tensor, conditioning)]
     outputs = critic(critic_inputs, training=training)
     if isinstance(outputs, (list, tuple)):
         outputs = outputs[0]  # e.g. an auxiliary classifier's (score, class logits)

@@ -1,0 +1,330 @@
+"""Gradient penalties against TF-GAN and closed forms; OrthogonalRegularizer."""
+
+import keras
+import numpy as np
+import pytest
+import scipy.stats
+import tensorflow as tf
+
+from keras_lipschitz import _tfgan
+from keras_lipschitz.penalties import OrthogonalRegularizer
+from keras_lipschitz.penalties import critic_input_gradients
+from keras_lipschitz.penalties import dragan_penalty
+from keras_lipschitz.penalties import gradient_penalty
+from keras_lipschitz.penalties import lazy_penalty
+from keras_lipschitz.penalties import r1_penalty
+from keras_lipschitz.penalties import r2_penalty
+
+RNG = np.random.default_rng(11)
+
+
+def _conv_critic(dtype=None, conditional=False):
+    images = keras.Input((6, 6, 2))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", dtype=dtype)(images)
+    x = keras.layers.LeakyReLU(0.2, dtype=dtype)(x)
+    x = keras.layers.Flatten(dtype=dtype)(x)
+    if not conditional:
+        return keras.Model(images, keras.layers.Dense(1, dtype=dtype)(x))
+    labels = keras.Input((), dtype="int32")
+    embedded = keras.layers.Embedding(3, x.shape[-1], dtype=dtype)(labels)
+    projection = keras.layers.Dot(axes=1, dtype=dtype)([x, embedded])
+    return keras.Model([images, labels], keras.layers.Add(dtype=dtype)([keras.layers.Dense(1, dtype=dtype)(x), projection]))
+
+
+def _images(batch=8):
+    return RNG.normal(size=(batch, 6, 6, 2)).astype("float32")
+
+
+def _smooth_critic():
+    # tanh gives non-zero second derivatives, so double backprop matters.
+    return keras.Sequential(
+        [keras.Input((6, 6, 2)), keras.layers.Flatten(), keras.layers.Dense(5, activation="tanh"), keras.layers.Dense(1)]
+    )
+
+
+# ---------------------------------------------------------------------------
+# TF-GAN parity.
+
+
+@pytest.mark.parametrize("one_sided", [False, True])
+@pytest.mark.parametrize("target", [1.0, 0.5])
+def test_parity_with_tfgan_wasserstein_gradient_penalty(one_sided, target):
+    critic = _smooth_critic()
+    real, fake = _images(), _images()
+    eps = RNG.uniform(size=(8,)).astype("float32")
+    interpolates = eps[:, None, None, None] * real + (1 - eps[:, None, None, None]) * fake
+
+    @tf.function
+    def reference():
+        # real == generated == x_hat makes TF-GAN's own interpolation the
+        # identity, so both see the same interpolates.
+        return _tfgan.losses_impl().wasserstein_gradient_penalty(
+            interpolates,
+            interpolates,
+            None,
+            lambda x, _: critic(x),
+            "critic",
+            target=target,
+            one_sided=one_sided,
+        )
+
+    @tf.function
+    def ours():
+        return gradient_penalty(
+            critic, real, fake, weight=1.0, target=target, one_sided=one_sided, interpolation_weights=eps
+        )
+
+    expected = float(reference())
+    assert expected > 0
+    assert float(ours()) == pytest.approx(expected, rel=1e-5)
+
+
+def test_penalty_gradient_matches_tfgan_double_backprop():
+    critic = _smooth_critic()
+    real, fake = _images(), _images()
+    eps = RNG.uniform(size=(8,)).astype("float32")
+    interpolates = eps[:, None, None, None] * real + (1 - eps[:, None, None, None]) * fake
+
+    @tf.function
+    def gradients(use_tfgan):
+        with tf.GradientTape() as tape:
+            if use_tfgan:
+                penalty = _tfgan.losses_impl().wasserstein_gradient_penalty(
+                    interpolates, interpolates, None, lambda x, _: critic(x), "critic"
+                )
+            else:
+                penalty = gradient_penalty(critic, real, fake, weight=1.0, interpolation_weights=eps)
+        return tape.gradient(penalty, critic.trainable_variables)
+
+    ours, expected = gradients(False), gradients(True)
+    # The last bias does not move the input gradient: None on both sides.
+    assert [g is None for g in ours] == [g is None for g in expected] == [False, False, False, True]
+    for a, b in zip(ours[:3], expected[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# Closed forms.
+
+
+def _linear_critic(dimension=5, seed=0):
+    critic = keras.Sequential([keras.Input((dimension,)), keras.layers.Dense(1)])
+    w = np.random.default_rng(seed).normal(size=(dimension, 1)).astype("float32")
+    critic.layers[0].kernel.assign(w)
+    return critic, w[:, 0]
+
+
+@pytest.mark.parametrize("weight", [10.0, 2.5])
+def test_linear_critic_two_sided_penalty_is_exact_for_every_interpolate(weight):
+    critic, w = _linear_critic()
+    real, fake = RNG.normal(size=(32, 5)).astype("float32"), RNG.normal(size=(32, 5)).astype("float32")
+    per_sample = gradient_penalty(critic, real, fake, weight=weight, reduction="none")
+    expected = weight * (np.sqrt(np.sum(w**2) + 1e-10) - 1.0) ** 2
+    np.testing.assert_allclose(per_sample, np.full(32, expected), rtol=1e-5)
+
+
+def test_one_sided_penalty_is_zero_below_target():
+    critic, w = _linear_critic()
+    critic.layers[0].kernel.assign(0.5 * w[:, None] / np.linalg.norm(w))  # norm 0.5
+    real = RNG.normal(size=(4, 5)).astype("float32")
+    assert float(gradient_penalty(critic, real, real * 0, one_sided=True)) == 0.0
+    assert float(gradient_penalty(critic, real, real * 0)) == pytest.approx(10 * 0.25, rel=1e-5)
+
+
+class _Quadratic(keras.layers.Layer):
+    """f(x) = x^T A x / 2 per sample, A symmetric: grad f = A x."""
+
+    def __init__(self, matrix):
+        super().__init__()
+        self.matrix = tf.constant(matrix)
+
+    def call(self, x, training=None):
+        return 0.5 * tf.reduce_sum(x * tf.matmul(x, self.matrix), axis=1, keepdims=True)
+
+
+def test_r1_and_r2_of_a_quadratic_critic_in_closed_form():
+    a = RNG.normal(size=(4, 4))
+    matrix = (a + a.T).astype("float32")
+    critic = _Quadratic(matrix)
+    real, fake = RNG.normal(size=(6, 4)).astype("float32"), RNG.normal(size=(6, 4)).astype("float32")
+    for penalty, data in ((r1_penalty, real), (r2_penalty, fake)):
+        per_sample = penalty(critic, data, gamma=3.0, reduction="none")
+        expected = 1.5 * np.sum((data @ matrix) ** 2, axis=1)
+        np.testing.assert_allclose(per_sample, expected, rtol=1e-5)
+
+
+def test_norms_are_per_sample_not_per_batch():
+    # f(x) = |x|^2 / 2: grad = x, so each sample's norm is its own |x_hat|.
+    critic = _Quadratic(np.eye(3, dtype="float32"))
+    real = np.array([[3.0, 0, 0], [0, 0.1, 0]], "float32")
+    per_sample = gradient_penalty(critic, real, real, weight=1.0, reduction="none")
+    norms = np.linalg.norm(real, axis=1)
+    np.testing.assert_allclose(per_sample, (np.sqrt(norms**2 + 1e-10) - 1) ** 2, rtol=1e-5)
+    batch_norm = np.linalg.norm(real)  # the torchgan-style batch-wide norm
+    assert abs(float(np.mean(per_sample)) - (batch_norm - 1) ** 2) > 0.5
+
+
+def test_interpolation_weights_are_uniform_on_the_unit_interval():
+    # With real = 1 and fake = 0 the interpolate is eps itself, and the
+    # quadratic critic's gradient norm returns it.
+    critic = _Quadratic(np.eye(1, dtype="float32"))
+    keras.utils.set_random_seed(0)
+    per_sample = gradient_penalty(
+        critic, np.ones((4000, 1), "float32"), np.zeros((4000, 1), "float32"), weight=1.0, epsilon=0.0, reduction="none"
+    )
+    eps = 1.0 - np.sqrt(per_sample.numpy())  # |eps - 1| with eps in [0, 1]
+    assert eps.min() >= 0.0 and eps.max() <= 1.0
+    assert scipy.stats.kstest(eps, "uniform").pvalue > 1e-3
+    assert scipy.stats.kstest(np.clip(eps * 4 - 2, -5, 5), "norm").pvalue < 1e-6  # not a normal
+
+
+def test_dragan_interpolates_stay_near_real_data():
+    critic = _Quadratic(np.eye(2, dtype="float32"))
+    real = RNG.normal(size=(256, 2)).astype("float32")
+    per_sample = dragan_penalty(critic, real, weight=1.0, seed=3, reduction="none")
+    # grad = x_hat, x_hat = real + t * 0.5 * std(real) * u with t, u in [0, 1].
+    distance = np.sqrt(per_sample.numpy()) + 1 - np.linalg.norm(real, axis=1)  # |x_hat| - |real| when |x_hat| > 1
+    assert np.all(np.abs(distance[np.linalg.norm(real, axis=1) > 1.5]) <= 0.5 * real.std() * np.sqrt(2) + 1e-4)
+    assert float(dragan_penalty(critic, real, seed=3)) == pytest.approx(10 * float(np.mean(per_sample)), rel=1e-5)
+
+
+def test_lazy_penalty_scales_by_the_interval_and_skips_other_steps():
+    critic, w = _linear_critic()
+    real = RNG.normal(size=(4, 5)).astype("float32")
+    full = float(r1_penalty(critic, real))
+    step = tf.Variable(0, dtype="int64")
+    lazy = tf.function(lambda: lazy_penalty(lambda: r1_penalty(critic, real), step, every=4))
+    values = []
+    for value in range(9):
+        step.assign(value)
+        values.append(float(lazy()))
+    np.testing.assert_allclose(values, [4 * full if s % 4 == 0 else 0.0 for s in range(9)], rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Conditioning, compilation, distribution, precision.
+
+
+def test_conditional_critic_gets_labels_passed_through():
+    critic = _conv_critic(conditional=True)
+    real, fake = _images(), _images()
+    labels = tf.constant(RNG.integers(0, 3, 8).astype("int32"))
+    eps = RNG.uniform(size=(8,)).astype("float32")
+    ours = gradient_penalty(critic, real, fake, labels, interpolation_weights=eps, reduction="none")
+    # Oracle: the same penalty with the labels bound into a one-input critic.
+    bound = lambda x, training=True: critic([x, labels], training=training)  # noqa: E731
+    expected = gradient_penalty(bound, real, fake, interpolation_weights=eps, reduction="none")
+    np.testing.assert_allclose(ours, expected, rtol=1e-6)
+    other = gradient_penalty(critic, real, fake, (labels + 1) % 3, interpolation_weights=eps, reduction="none")
+    assert not np.allclose(ours, other)
+
+
+def test_jit_compile_matches_eager():
+    critic = _conv_critic()
+    real, fake = _images(), _images()
+    eps = RNG.uniform(size=(8,)).astype("float32")
+
+    def step():
+        with tf.GradientTape() as tape:
+            penalty = gradient_penalty(critic, real, fake, interpolation_weights=eps)
+        return penalty, tape.gradient(penalty, critic.trainable_variables)
+
+    eager_penalty, eager_grads = step()
+    xla_penalty, xla_grads = tf.function(step, jit_compile=True)()
+    assert float(xla_penalty) == pytest.approx(float(eager_penalty), rel=1e-5)
+    assert [g is None for g in xla_grads] == [g is None for g in eager_grads]
+    for a, b in zip(xla_grads, eager_grads):
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_mirrored_strategy_sums_to_the_single_device_value(two_replicas):
+    with two_replicas.scope():
+        critic = _conv_critic()
+    real, fake = _images(16), _images(16)
+    eps = RNG.uniform(size=(16,)).astype("float32")
+    expected = float(gradient_penalty(critic, real, fake, interpolation_weights=eps))
+
+    dataset = tf.data.Dataset.from_tensor_slices((real, fake, eps)).batch(16)
+    batch = next(iter(two_replicas.experimental_distribute_dataset(dataset)))
+
+    @tf.function
+    def replica_penalty(real, fake, eps):
+        return gradient_penalty(critic, real, fake, interpolation_weights=eps)
+
+    per_replica = two_replicas.run(replica_penalty, args=batch)
+    values = two_replicas.experimental_local_results(per_replica)
+    assert len(values) == 2 and float(values[0]) != float(values[1])
+    total = two_replicas.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+    assert float(total) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("policy,tolerance", [("mixed_float16", 5e-3), ("mixed_bfloat16", 3e-2)])
+def test_low_precision_critic_agrees_with_float32(policy, tolerance):
+    full = _conv_critic()
+    low = _conv_critic(dtype=policy)
+    low.set_weights(full.get_weights())
+    real, fake = _images(), _images()
+    eps = RNG.uniform(size=(8,)).astype("float32")
+    expected = gradient_penalty(full, real, fake, interpolation_weights=eps, reduction="none")
+    value = gradient_penalty(low, real, fake, interpolation_weights=eps, reduction="none")
+    assert value.dtype == tf.float32
+    np.testing.assert_allclose(value, expected, rtol=tolerance, atol=tolerance)
+    gradients = critic_input_gradients(low, real)
+    assert gradients.dtype == tf.float32
+
+
+# ---------------------------------------------------------------------------
+# OrthogonalRegularizer.
+
+
+def test_orthogonal_regularizer_matches_numpy_for_conv_kernels():
+    kernel = RNG.normal(size=(3, 3, 4, 6)).astype("float32")
+    matrix = kernel.reshape(-1, 6)
+    gram = matrix.T @ matrix
+    expected = 1e-4 * np.sum((gram * (1 - np.eye(6))) ** 2)
+    assert float(OrthogonalRegularizer()(kernel)) == pytest.approx(expected, rel=1e-5)
+    q, _ = np.linalg.qr(RNG.normal(size=(8, 8)))
+    assert float(OrthogonalRegularizer(1.0)(q.astype("float32") * 3.0)) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_orthogonal_regularizer_serializes_and_adds_a_layer_loss(tmp_path):
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3, kernel_regularizer=OrthogonalRegularizer(2e-4))]
+    )
+    assert len(model.losses) == 1
+    path = tmp_path / "model.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    regularizer = restored.layers[0].kernel_regularizer
+    assert isinstance(regularizer, OrthogonalRegularizer) and regularizer.beta == 2e-4
+    assert float(restored.losses[0]) == pytest.approx(float(model.losses[0]), rel=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Bad inputs.
+
+
+def test_bad_inputs_are_explained():
+    critic = _conv_critic()
+    real = _images()
+    with pytest.raises(ValueError, match="same shape"):
+        gradient_penalty(critic, real, real[:, :4])
+    with pytest.raises(ValueError, match="same dtype"):
+        gradient_penalty(critic, real, real.astype("float64"))
+    with pytest.raises(ValueError, match="floating-point"):
+        gradient_penalty(critic, real.astype("int32"), real.astype("int32"))
+    batch_mean = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="one score per sample"):
+        gradient_penalty(lambda x, training=True: tf.reduce_mean(batch_mean(x)), real, real)
+    with pytest.raises(ValueError, match="one score per sample"):
+        r1_penalty(lambda x, training=True: batch_mean(x)[:2], real)
+    for argument, value in [("weight", -1.0), ("target", 0.0), ("epsilon", float("nan")), ("gradient_scale", 0)]:
+        with pytest.raises(ValueError, match=f"{argument} must be a finite number"):
+            gradient_penalty(critic, real, real, **{argument: value})
+    with pytest.raises(ValueError, match="every must be an integer >= 1"):
+        lazy_penalty(lambda: 0.0, 0, every=0)
+    with pytest.raises(ValueError, match="at least 2 axes"):
+        OrthogonalRegularizer()(np.ones(3, "float32"))
+    with pytest.raises(ValueError, match="beta must be a finite number >= 0"):
+        OrthogonalRegularizer(-1.0)
