@@ -328,3 +328,73 @@ def test_bad_inputs_are_explained():
         OrthogonalRegularizer()(np.ones(3, "float32"))
     with pytest.raises(ValueError, match="beta must be a finite number >= 0"):
         OrthogonalRegularizer(-1.0)
+
+
+# ---------------------------------------------------------------------------
+# The piecewise-linear fast path (tape=...).
+
+
+def _zeros_for_none(grads, variables):
+    return [tf.zeros_like(v.value) if g is None else g for g, v in zip(grads, variables)]
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize("penalty", ["gp", "r1"])
+def test_tape_fast_path_gives_the_same_penalty_and_gradients(penalty, jit_compile):
+    critic = _conv_critic()
+    real, fake = _images(), _images()
+    eps = RNG.uniform(size=(8,)).astype("float32")
+
+    @tf.function(jit_compile=jit_compile)
+    def step(fast):
+        with tf.GradientTape() as tape:
+            outer = tape if fast else None
+            if penalty == "gp":
+                value = gradient_penalty(critic, real, fake, interpolation_weights=eps, tape=outer)
+            else:
+                value = r1_penalty(critic, real, tape=outer)
+        grads = tape.gradient(value, critic.trainable_variables)
+        return value, _zeros_for_none(grads, critic.trainable_variables)
+
+    (slow_value, slow_grads), (fast_value, fast_grads) = step(False), step(True)
+    assert float(fast_value) == pytest.approx(float(slow_value), rel=1e-6)
+    for a, b in zip(fast_grads, slow_grads):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert max(float(tf.reduce_max(tf.abs(g))) for g in fast_grads) > 0
+
+
+def test_tape_with_a_smooth_critic_falls_back_to_the_exact_path():
+    # tanh has a non-zero second derivative: the fast path would be wrong,
+    # so it must not be taken; TF-GAN's double backprop is the oracle.
+    critic = _smooth_critic()
+    real, fake = _images(), _images()
+    eps = RNG.uniform(size=(8,)).astype("float32")
+    interpolates = eps[:, None, None, None] * real + (1 - eps[:, None, None, None]) * fake
+
+    @tf.function
+    def gradients(use_tfgan):
+        with tf.GradientTape() as tape:
+            if use_tfgan:
+                value = _tfgan.losses_impl().wasserstein_gradient_penalty(
+                    interpolates, interpolates, None, lambda x, _: critic(x), "critic"
+                )
+            else:
+                value = gradient_penalty(critic, real, fake, weight=1.0, interpolation_weights=eps, tape=tape)
+        return tape.gradient(value, critic.trainable_variables)
+
+    for a, b in zip(gradients(False)[:3], gradients(True)[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_piecewise_linear_detection():
+    from keras_lipschitz.layers import SpectralNormalization
+    from keras_lipschitz.penalties.piecewise_linear import is_piecewise_linear
+
+    assert is_piecewise_linear(_conv_critic())
+    assert not is_piecewise_linear(_smooth_critic())
+    assert not is_piecewise_linear(_conv_critic(conditional=True))  # Dot is bilinear
+    nested = keras.Sequential([keras.Input((6, 6, 2)), _conv_critic(), keras.layers.ReLU()])
+    assert is_piecewise_linear(nested)
+    sn = keras.Sequential([keras.Input((4,)), SpectralNormalization(keras.layers.Dense(1))])
+    assert not is_piecewise_linear(sn)  # its kernel is computed in the forward pass
+    assert not is_piecewise_linear(lambda x: x)

@@ -22,10 +22,18 @@ import tensorflow as tf
 from keras import ops
 
 from keras_lipschitz import _reduction
+from keras_lipschitz.penalties import piecewise_linear
 
 
-def critic_input_gradients(critic, inputs, conditioning=None, gradient_scale=1.0, training=True):
+def critic_input_gradients(critic, inputs, conditioning=None, gradient_scale=1.0, training=True, tape=None):
     """Per-sample gradients of the critic's score with respect to its inputs.
+
+    With `tape`, the caller's outer `tf.GradientTape`, and a critic that
+    `is_piecewise_linear`, the forward pass is hidden from the outer tape
+    (the weights are read under it first), so differentiating the result
+    skips the forward pass, whose cotangents would all be zero. The result
+    and its gradients are the same; the double backpropagation costs about a
+    third less.
 
     Args:
         critic: a callable (usually a Keras model) returning one score per
@@ -37,16 +45,31 @@ def critic_input_gradients(critic, inputs, conditioning=None, gradient_scale=1.0
             differentiation and dividing the gradient after, in float32: a
             static loss scale for the inner gradient of a float16 critic.
         training: passed to the critic.
+        tape: optional outer `tf.GradientTape` that will differentiate the
+            result (see above).
 
     Returns:
         float32 gradients, shaped like `inputs`.
     """
     inputs = ops.cast(inputs, "float32")
-    with tf.GradientTape(watch_accessed_variables=False) as tape:
-        tape.watch(inputs)
-        scores = critic_scores(critic, inputs, conditioning, training)
-        total = ops.sum(scores) * gradient_scale
-    gradients = tape.gradient(total, inputs)
+
+    def inner_tape_scores():
+        inner = tf.GradientTape(watch_accessed_variables=False)
+        with inner:
+            inner.watch(inputs)
+            total = ops.sum(critic_scores(critic, inputs, conditioning, training)) * gradient_scale
+        return inner, total
+
+    if tape is not None and piecewise_linear.is_piecewise_linear(critic):
+        # Weights read where the outer tape sees them; the forward pass that
+        # uses them is not recorded, the backward pass below is.
+        variables = critic.trainable_variables
+        mapping = [(variable, tf.convert_to_tensor(variable)) for variable in variables]
+        with tape.stop_recording(), keras.StatelessScope(state_mapping=mapping):
+            inner, total = inner_tape_scores()
+    else:
+        inner, total = inner_tape_scores()
+    gradients = inner.gradient(total, inputs)
     return ops.cast(gradients, "float32") / gradient_scale
 
 
@@ -91,6 +114,7 @@ def gradient_penalty(
     gradient_scale=1.0,
     training=True,
     reduction="mean",
+    tape=None,
 ):
     """The WGAN-GP penalty `weight * (||grad D(x_hat)|| / target - 1)^2`.
 
@@ -115,6 +139,9 @@ def gradient_penalty(
         gradient_scale: static loss scale for the inner gradient (float16).
         training: passed to the critic.
         reduction: `"mean"` (over the global batch) or `"none"`.
+        tape: the outer `tf.GradientTape` of the critic step, optional; with
+            a piecewise-linear critic it makes the step cheaper, exactly
+            (see `critic_input_gradients`).
 
     Returns:
         A float32 scalar, or `(batch,)` values with `reduction="none"`.
@@ -154,7 +181,7 @@ def gradient_penalty(
         (-1,) + (1,) * (len(real.shape) - 1),
     )
     interpolates = eps * real + (1.0 - eps) * fake
-    gradients = critic_input_gradients(critic, interpolates, conditioning, gradient_scale, training)
+    gradients = critic_input_gradients(critic, interpolates, conditioning, gradient_scale, training, tape)
     norms = ops.sqrt(_per_sample_squared_norm(gradients) + epsilon)
     excess = norms / target - 1.0
     if one_sided:
@@ -162,7 +189,9 @@ def gradient_penalty(
     return _reduction.reduce_per_sample(weight * ops.square(excess), reduction)
 
 
-def r1_penalty(critic, real, conditioning=None, *, gamma=10.0, gradient_scale=1.0, training=True, reduction="mean"):
+def r1_penalty(
+    critic, real, conditioning=None, *, gamma=10.0, gradient_scale=1.0, training=True, reduction="mean", tape=None
+):
     """R1: `gamma / 2 * ||grad D(x)||^2` on real data (Mescheder et al. 2018).
 
     Args:
@@ -173,6 +202,7 @@ def r1_penalty(critic, real, conditioning=None, *, gamma=10.0, gradient_scale=1.
         gradient_scale: static loss scale for the inner gradient (float16).
         training: passed to the critic.
         reduction: `"mean"` (over the global batch) or `"none"`.
+        tape: the outer `tf.GradientTape`, optional (see `gradient_penalty`).
 
     Returns:
         A float32 scalar, or `(batch,)` values with `reduction="none"`.
@@ -194,10 +224,12 @@ def r1_penalty(critic, real, conditioning=None, *, gamma=10.0, gradient_scale=1.
         Mescheder, Geiger, Nowozin. "Which Training Methods for GANs do
         actually Converge?", ICML 2018, eq. 9.
     """
-    return _zero_centered_penalty(critic, real, conditioning, gamma, gradient_scale, training, reduction)
+    return _zero_centered_penalty(critic, real, conditioning, gamma, gradient_scale, training, reduction, tape)
 
 
-def r2_penalty(critic, fake, conditioning=None, *, gamma=10.0, gradient_scale=1.0, training=True, reduction="mean"):
+def r2_penalty(
+    critic, fake, conditioning=None, *, gamma=10.0, gradient_scale=1.0, training=True, reduction="mean", tape=None
+):
     """R2: `gamma / 2 * ||grad D(x)||^2` on generated data (Mescheder et al. 2018).
 
     Args:
@@ -208,6 +240,7 @@ def r2_penalty(critic, fake, conditioning=None, *, gamma=10.0, gradient_scale=1.
         gradient_scale: static loss scale for the inner gradient (float16).
         training: passed to the critic.
         reduction: `"mean"` (over the global batch) or `"none"`.
+        tape: the outer `tf.GradientTape`, optional (see `gradient_penalty`).
 
     Returns:
         A float32 scalar, or `(batch,)` values with `reduction="none"`.
@@ -226,15 +259,15 @@ def r2_penalty(critic, fake, conditioning=None, *, gamma=10.0, gradient_scale=1.
     Reference:
         Mescheder, Geiger, Nowozin, ICML 2018, eq. 10.
     """
-    return _zero_centered_penalty(critic, fake, conditioning, gamma, gradient_scale, training, reduction)
+    return _zero_centered_penalty(critic, fake, conditioning, gamma, gradient_scale, training, reduction, tape)
 
 
-def _zero_centered_penalty(critic, data, conditioning, gamma, gradient_scale, training, reduction):
+def _zero_centered_penalty(critic, data, conditioning, gamma, gradient_scale, training, reduction, tape):
     _check_non_negative("gamma", gamma)
     _check_positive("gradient_scale", gradient_scale)
     reduction = _reduction.check_reduction(reduction)
     data = ops.cast(_check_float("data", data), "float32")
-    gradients = critic_input_gradients(critic, data, conditioning, gradient_scale, training)
+    gradients = critic_input_gradients(critic, data, conditioning, gradient_scale, training, tape)
     return _reduction.reduce_per_sample(0.5 * gamma * _per_sample_squared_norm(gradients), reduction)
 
 
@@ -249,6 +282,7 @@ def dragan_penalty(
     gradient_scale=1.0,
     training=True,
     reduction="mean",
+    tape=None,
 ):
     """DRAGAN: the WGAN-GP penalty around perturbed real data.
 
@@ -270,6 +304,7 @@ def dragan_penalty(
         gradient_scale: static loss scale for the inner gradient (float16).
         training: passed to the critic.
         reduction: `"mean"` (over the global batch) or `"none"`.
+        tape: the outer `tf.GradientTape`, optional (see `gradient_penalty`).
 
     Returns:
         A float32 scalar, or `(batch,)` values with `reduction="none"`.
@@ -306,6 +341,7 @@ def dragan_penalty(
         gradient_scale=gradient_scale,
         training=training,
         reduction=reduction,
+        tape=tape,
     )
 
 
