@@ -398,3 +398,69 @@ def test_piecewise_linear_detection():
     sn = keras.Sequential([keras.Input((4,)), SpectralNormalization(keras.layers.Dense(1))])
     assert not is_piecewise_linear(sn)  # its kernel is computed in the forward pass
     assert not is_piecewise_linear(lambda x: x)
+
+
+# ---------------------------------------------------------------------------
+# Mixed precision recipe (docs/penalties.md).
+
+
+def test_gradient_scale_prevents_float16_underflow_of_the_inner_gradient():
+    # A float16 critic with representable weights (1e-4) whose input
+    # gradient (their product, 1e-8) is below float16's smallest subnormal
+    # (6e-8): unscaled, the backward pass flushes it to zero.
+    critic = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(1, use_bias=False, dtype="mixed_float16"),
+            keras.layers.Dense(1, use_bias=False, dtype="mixed_float16"),
+        ]
+    )
+    critic.layers[0].kernel.assign(np.full((4, 1), 1e-4, "float32"))
+    critic.layers[1].kernel.assign(np.full((1, 1), 1e-4, "float32"))
+    x = np.ones((2, 4), "float32")
+    exact = np.full((2, 4), 1e-8)
+    np.testing.assert_array_equal(critic_input_gradients(critic, x), np.zeros((2, 4)))
+    np.testing.assert_allclose(critic_input_gradients(critic, x, gradient_scale=2.0**12), exact, rtol=1e-2)
+
+
+def test_mixed_float16_critic_step_keeps_a_healthy_loss_scale():
+    keras.config.set_dtype_policy("mixed_float16")
+    layers = [keras.Input((16, 16, 3))]
+    for filters in (32, 64):
+        layers += [keras.layers.Conv2D(filters, 4, strides=2, padding="same"), keras.layers.LeakyReLU(0.2)]
+    critic = keras.Sequential(layers + [keras.layers.Flatten(), keras.layers.Dense(1, dtype="float32")])
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
+    optimizer.build(critic.trainable_variables)
+
+    @tf.function
+    def step(real, fake):
+        with tf.GradientTape() as tape:
+            penalty = gradient_penalty(critic, real, fake, tape=tape)
+            scores = tf.cast(critic(real), "float32") - tf.cast(critic(fake), "float32")
+            loss = -tf.reduce_mean(scores) + penalty
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, critic.trainable_variables)
+        optimizer.apply(_zeros_for_none(grads, critic.trainable_variables), critic.trainable_variables)
+        return loss, penalty
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        real = rng.uniform(-1, 1, (32, 16, 16, 3)).astype("float32")
+        fake = rng.normal(0, 0.3, (32, 16, 16, 3)).astype("float32")
+        loss, penalty = step(real, fake)
+        assert np.isfinite(float(loss)) and np.isfinite(float(penalty))
+    assert float(optimizer.dynamic_scale) >= 2.0**10  # no collapse
+    assert all(np.all(np.isfinite(w.numpy())) for w in critic.weights)
+    # The float16 penalty agrees with a float32 critic holding the same weights.
+    keras.config.set_dtype_policy("float32")
+    twin = keras.Sequential(
+        [keras.Input((16, 16, 3))]
+        + [type(layer).from_config({**layer.get_config(), "dtype": "float32"}) for layer in critic.layers]
+    )
+    twin.set_weights(critic.get_weights())
+    eps = rng.uniform(size=(32,)).astype("float32")
+    np.testing.assert_allclose(
+        gradient_penalty(critic, real, fake, interpolation_weights=eps),
+        gradient_penalty(twin, real, fake, interpolation_weights=eps),
+        rtol=2e-2,
+    )
