@@ -9,6 +9,9 @@ import pytest
 
 import keras_lipschitz.constraints
 import keras_lipschitz.layers
+import keras_lipschitz.losses
+import keras_lipschitz.penalties
+from keras_lipschitz import _tfgan
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"^([ \t]*)```python\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
@@ -16,7 +19,20 @@ PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 DOCSTRING_OBJECTS = [
     keras_lipschitz.layers.SpectralNormalization,
     keras_lipschitz.constraints.ClipConstraint,
+    keras_lipschitz.losses.MinimaxLoss,
+    keras_lipschitz.losses.NonSaturatingLoss,
+    keras_lipschitz.losses.WassersteinLoss,
+    keras_lipschitz.losses.HingeLoss,
+    keras_lipschitz.losses.LeastSquaresLoss,
+    keras_lipschitz.losses.RelativisticAverageLoss,
+    keras_lipschitz.penalties.gradient_penalty,
+    keras_lipschitz.penalties.r1_penalty,
+    keras_lipschitz.penalties.r2_penalty,
+    keras_lipschitz.penalties.dragan_penalty,
+    keras_lipschitz.penalties.lazy_penalty,
+    keras_lipschitz.penalties.OrthogonalRegularizer,
 ]
+MODULE_DOCSTRINGS = [_tfgan]
 
 
 def _run_blocks(text, tmp_path, monkeypatch):
@@ -45,5 +61,10 @@ def test_page_code_blocks_run(page, tmp_path, monkeypatch):
 @pytest.mark.parametrize("obj", DOCSTRING_OBJECTS, ids=lambda o: o.__name__)
 def test_docstring_examples_run(obj, tmp_path, monkeypatch):
     docstring = inspect.getdoc(obj)
-    assert "Reference" in docstring and "Args:" in docstring
+    assert "Reference" in docstring and "Args:" in docstring and "Returns:" in docstring
     assert _run_blocks(docstring, tmp_path, monkeypatch) >= 1
+
+
+@pytest.mark.parametrize("module", MODULE_DOCSTRINGS, ids=lambda m: m.__name__)
+def test_module_docstring_examples_run(module, tmp_path, monkeypatch):
+    assert _run_blocks(inspect.getdoc(module), tmp_path, monkeypatch) >= 1

@@ -97,6 +97,11 @@ class MinimaxLoss(GANLoss):
         label_smoothing: float in [0, 1), subtracted from the real label.
         reduction: `"mean"` or `"none"`.
 
+    Returns:
+        `discriminator_loss(real_logits, fake_logits)` and
+        `generator_loss(fake_logits, real_logits=None)` return a float32
+        scalar (`"mean"`) or per-sample values (`"none"`).
+
     Example:
 
     ```python
@@ -147,6 +152,11 @@ class NonSaturatingLoss(MinimaxLoss):
         label_smoothing: float in [0, 1), one-sided, for the discriminator.
         reduction: `"mean"` or `"none"`.
 
+    Returns:
+        `discriminator_loss(real_logits, fake_logits)` and
+        `generator_loss(fake_logits, real_logits=None)` return a float32
+        scalar (`"mean"`) or per-sample values (`"none"`).
+
     Example:
 
     ```python
@@ -174,6 +184,11 @@ class WassersteinLoss(GANLoss):
 
     Args:
         reduction: `"mean"` or `"none"`.
+
+    Returns:
+        `discriminator_loss(real_logits, fake_logits)` and
+        `generator_loss(fake_logits, real_logits=None)` return a float32
+        scalar (`"mean"`) or per-sample values (`"none"`).
 
     Example:
 
@@ -204,6 +219,11 @@ class HingeLoss(GANLoss):
 
     Args:
         reduction: `"mean"` or `"none"`.
+
+    Returns:
+        `discriminator_loss(real_logits, fake_logits)` and
+        `generator_loss(fake_logits, real_logits=None)` return a float32
+        scalar (`"mean"`) or per-sample values (`"none"`).
 
     Example:
 
@@ -237,6 +257,11 @@ class LeastSquaresLoss(GANLoss):
         real_label: float, `b` and `c` (1 by default).
         fake_label: float, `a` (0 by default).
         reduction: `"mean"` or `"none"`.
+
+    Returns:
+        `discriminator_loss(real_logits, fake_logits)` and
+        `generator_loss(fake_logits, real_logits=None)` return a float32
+        scalar (`"mean"`) or per-sample values (`"none"`).
 
     Example:
 
@@ -283,6 +308,11 @@ class RelativisticAverageLoss(GANLoss):
 
     Args:
         reduction: `"mean"` or `"none"`.
+
+    Returns:
+        `discriminator_loss(real_logits, fake_logits)` and
+        `generator_loss(fake_logits, real_logits=None)` return a float32
+        scalar (`"mean"`) or per-sample values (`"none"`).
 
     Example:
 
