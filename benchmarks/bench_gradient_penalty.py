@@ -20,13 +20,8 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import pathlib
-import platform
-import random
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -34,6 +29,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import _harness  # noqa: E402
 from keras_lipschitz import losses  # noqa: E402
 from keras_lipschitz.penalties import gradient_penalty  # noqa: E402
 
@@ -97,33 +93,17 @@ def time_variants(jit_compile, rounds, steps, seed):
     rng = np.random.default_rng(seed)
     real = tf.constant(rng.uniform(-1, 1, (BATCH,) + IMAGE_SHAPE).astype("float32"))
     fake = tf.constant(rng.uniform(-1, 1, (BATCH,) + IMAGE_SHAPE).astype("float32"))
-    step_by_variant = {}
-    for variant in VARIANTS:
-        step = make_step(variant, jit_compile, seed)
-        for _ in range(5):
-            step(real, fake).numpy()
-        step_by_variant[variant] = step
-    times = {variant: [] for variant in VARIANTS}
-    order = list(VARIANTS)
-    shuffler = random.Random(seed)
-    for _ in range(rounds):
-        shuffler.shuffle(order)
-        for variant in order:
-            start = time.perf_counter()
-            for _ in range(steps):
-                loss = step_by_variant[variant](real, fake)
-            loss.numpy()
-            times[variant].append((time.perf_counter() - start) / steps)
-    return times
+    steps_by_variant = {variant: make_step(variant, jit_compile, seed) for variant in VARIANTS}
+    return _harness.interleaved_times(steps_by_variant, (real, fake), rounds, steps, seed)
 
 
 def summarize(times):
     return {
         variant: {
-            "median_ms": 1e3 * statistics.median(samples),
-            "vs_plain": statistics.median(a / b for a, b in zip(samples, times["plain"])),
-            "vs_keras_io": statistics.median(a / b for a, b in zip(samples, times["keras_io_gp"])),
-            "keras_io_speedup": statistics.median(b / a for a, b in zip(samples, times["keras_io_gp"])),
+            "median_ms": _harness.median_ms(samples),
+            "vs_plain": _harness.paired_ratio(samples, times["plain"]),
+            "vs_keras_io": _harness.paired_ratio(samples, times["keras_io_gp"]),
+            "keras_io_speedup": _harness.paired_ratio(times["keras_io_gp"], samples),
         }
         for variant, samples in times.items()
     }
@@ -139,10 +119,7 @@ def main():
 
     results = {
         "benchmark": "wgan_gp_critic_step",
-        "device": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
+        **_harness.environment(),
         "batch": BATCH,
         "image_shape": IMAGE_SHAPE,
         "rounds": args.rounds,
@@ -161,10 +138,7 @@ def main():
                 f"{variant:<18}{str(jit_compile):>6}{row['median_ms']:>12.2f}"
                 f"{row['vs_plain']:>10.3f}{row['keras_io_speedup']:>20.3f}"
             )
-    output = pathlib.Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2))
-    print(f"\nwrote {output}")
+    _harness.write_json(results, args.output)
 
 
 if __name__ == "__main__":

@@ -23,13 +23,8 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import pathlib
-import platform
-import random
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -37,6 +32,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import _harness  # noqa: E402
 from keras_lipschitz.layers import SpectralNormalization  # noqa: E402
 
 BATCH = 64
@@ -110,37 +106,19 @@ def time_variants(jit_compile, rounds, steps, seed):
     steps_by_variant = {}
     for variant in VARIANTS:
         keras.utils.set_random_seed(seed)
-        step = make_step(discriminator(variant), jit_compile)
-        for _ in range(5):  # trace, compile, warm caches
-            step(real, fake).numpy()
-        steps_by_variant[variant] = step
-    times = {variant: [] for variant in VARIANTS}
-    order = list(VARIANTS)
-    shuffler = random.Random(seed)
-    for _ in range(rounds):
-        shuffler.shuffle(order)
-        for variant in order:
-            start = time.perf_counter()
-            for _ in range(steps):
-                loss = steps_by_variant[variant](real, fake)
-            loss.numpy()
-            times[variant].append((time.perf_counter() - start) / steps)
-    return times
+        steps_by_variant[variant] = make_step(discriminator(variant), jit_compile)
+    return _harness.interleaved_times(steps_by_variant, (real, fake), rounds, steps, seed)
 
 
 def summarize(times):
-    rows = {}
-    for variant, samples in times.items():
-        rows[variant] = {
-            "median_ms": 1e3 * statistics.median(samples),
-            "vs_plain": statistics.median(
-                a / b for a, b in zip(samples, times["plain"])
-            ),
-            "vs_keras_builtin": statistics.median(
-                a / b for a, b in zip(samples, times["keras_builtin"])
-            ),
+    return {
+        variant: {
+            "median_ms": _harness.median_ms(samples),
+            "vs_plain": _harness.paired_ratio(samples, times["plain"]),
+            "vs_keras_builtin": _harness.paired_ratio(samples, times["keras_builtin"]),
         }
-    return rows
+        for variant, samples in times.items()
+    }
 
 
 def stays_finite_under_mixed_float16(variant, steps, seed):
@@ -172,10 +150,7 @@ def main():
 
     results = {
         "benchmark": "spectral_normalization_discriminator_step",
-        "device": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
+        **_harness.environment(),
         "batch": BATCH,
         "image_shape": IMAGE_SHAPE,
         "rounds": args.rounds,
@@ -203,10 +178,7 @@ def main():
     for variant, ok in finite.items():
         print(f"  {variant:<16}{ok}")
 
-    output = pathlib.Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2))
-    print(f"\nwrote {output}")
+    _harness.write_json(results, args.output)
 
 
 if __name__ == "__main__":

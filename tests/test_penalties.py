@@ -46,27 +46,33 @@ def _smooth_critic():
 # TF-GAN parity.
 
 
+def _interpolates(real, fake, eps):
+    eps = eps[:, None, None, None]
+    return eps * real + (1 - eps) * fake
+
+
+def _tfgan_penalty(critic, interpolates, **kwargs):
+    """TF-GAN's penalty at exactly these points (graph mode only).
+
+    real == generated == interpolates makes TF-GAN's own interpolation the
+    identity, so both implementations see the same points.
+    """
+    return _tfgan.losses_impl().wasserstein_gradient_penalty(
+        interpolates, interpolates, None, lambda x, _: critic(x), "critic", **kwargs
+    )
+
+
 @pytest.mark.parametrize("one_sided", [False, True])
 @pytest.mark.parametrize("target", [1.0, 0.5])
 def test_parity_with_tfgan_wasserstein_gradient_penalty(one_sided, target):
     critic = _smooth_critic()
     real, fake = _images(), _images()
     eps = RNG.uniform(size=(8,)).astype("float32")
-    interpolates = eps[:, None, None, None] * real + (1 - eps[:, None, None, None]) * fake
+    interpolates = _interpolates(real, fake, eps)
 
     @tf.function
     def reference():
-        # real == generated == x_hat makes TF-GAN's own interpolation the
-        # identity, so both see the same interpolates.
-        return _tfgan.losses_impl().wasserstein_gradient_penalty(
-            interpolates,
-            interpolates,
-            None,
-            lambda x, _: critic(x),
-            "critic",
-            target=target,
-            one_sided=one_sided,
-        )
+        return _tfgan_penalty(critic, interpolates, target=target, one_sided=one_sided)
 
     @tf.function
     def ours():
@@ -83,15 +89,13 @@ def test_penalty_gradient_matches_tfgan_double_backprop():
     critic = _smooth_critic()
     real, fake = _images(), _images()
     eps = RNG.uniform(size=(8,)).astype("float32")
-    interpolates = eps[:, None, None, None] * real + (1 - eps[:, None, None, None]) * fake
+    interpolates = _interpolates(real, fake, eps)
 
     @tf.function
     def gradients(use_tfgan):
         with tf.GradientTape() as tape:
             if use_tfgan:
-                penalty = _tfgan.losses_impl().wasserstein_gradient_penalty(
-                    interpolates, interpolates, None, lambda x, _: critic(x), "critic"
-                )
+                penalty = _tfgan_penalty(critic, interpolates)
             else:
                 penalty = gradient_penalty(critic, real, fake, weight=1.0, interpolation_weights=eps)
         return tape.gradient(penalty, critic.trainable_variables)
@@ -369,15 +373,13 @@ def test_tape_with_a_smooth_critic_falls_back_to_the_exact_path():
     critic = _smooth_critic()
     real, fake = _images(), _images()
     eps = RNG.uniform(size=(8,)).astype("float32")
-    interpolates = eps[:, None, None, None] * real + (1 - eps[:, None, None, None]) * fake
+    interpolates = _interpolates(real, fake, eps)
 
     @tf.function
     def gradients(use_tfgan):
         with tf.GradientTape() as tape:
             if use_tfgan:
-                value = _tfgan.losses_impl().wasserstein_gradient_penalty(
-                    interpolates, interpolates, None, lambda x, _: critic(x), "critic"
-                )
+                value = _tfgan_penalty(critic, interpolates)
             else:
                 value = gradient_penalty(critic, real, fake, weight=1.0, interpolation_weights=eps, tape=tape)
         return tape.gradient(value, critic.trainable_variables)

@@ -1,10 +1,9 @@
 """Weight clipping, the Lipschitz constraint of the original WGAN."""
 
-import math
-import numbers
-
 import keras
 from keras import ops
+
+from keras_lipschitz import _validation
 
 
 @keras.saving.register_keras_serializable(package="keras_lipschitz")
@@ -38,17 +37,9 @@ class ClipConstraint(keras.constraints.Constraint):
     """
 
     def __init__(self, clip_value):
-        if (
-            isinstance(clip_value, bool)
-            or not isinstance(clip_value, numbers.Real)
-            or not math.isfinite(clip_value)
-            or clip_value <= 0
-        ):
-            raise ValueError(
-                "ClipConstraint clip_value must be a finite number > 0 "
-                f"(the WGAN paper uses 0.01), got {clip_value!r}."
-            )
-        self.clip_value = float(clip_value)
+        self.clip_value = _validation.check_finite_number(
+            "clip_value", clip_value, positive=True, owner="ClipConstraint", hint="the WGAN paper uses 0.01"
+        )
 
     def __call__(self, w):
         return ops.clip(w, -self.clip_value, self.clip_value)

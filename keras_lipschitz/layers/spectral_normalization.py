@@ -1,12 +1,10 @@
 """Spectral normalization as a true reparametrization of a layer's kernel."""
 
-import math
-import numbers
-
 import keras
 from keras import ops
 
 from keras_lipschitz import _keras_internals
+from keras_lipschitz import _validation
 from keras_lipschitz.layers import kernel_operators
 from keras_lipschitz.layers import power_iteration
 
@@ -90,14 +88,16 @@ class SpectralNormalization(keras.layers.Wrapper):
                 f"{type(layer).__name__}: {layer!r}."
             )
         kernel_operators.kernel_attributes(layer)  # Raises if unsupported.
-        _check_power_iterations(power_iterations)
+        _validation.check_positive_integer(
+            "power_iterations", power_iterations, owner="SpectralNormalization", hint="one is the paper's choice"
+        )
         if mode not in kernel_operators.MODES:
             raise ValueError(
                 f"SpectralNormalization mode must be one of "
                 f"{kernel_operators.MODES}, got mode={mode!r}."
             )
-        _check_positive("lipschitz_constant", lipschitz_constant)
-        _check_positive("epsilon", epsilon)
+        for name, value in (("lipschitz_constant", lipschitz_constant), ("epsilon", epsilon)):
+            _validation.check_finite_number(name, value, positive=True, owner="SpectralNormalization")
         super().__init__(layer, **kwargs)
         self.power_iterations = power_iterations
         self.mode = mode
@@ -227,28 +227,3 @@ def _cast_floats(outputs, dtype):
         return x
 
     return keras.tree.map_structure(cast, outputs)
-
-
-def _check_power_iterations(power_iterations):
-    if (
-        isinstance(power_iterations, bool)
-        or not isinstance(power_iterations, numbers.Integral)
-        or power_iterations < 1
-    ):
-        raise ValueError(
-            "SpectralNormalization power_iterations must be an integer >= 1 "
-            f"(one is the paper's choice), got {power_iterations!r}."
-        )
-
-
-def _check_positive(name, value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(
-            f"SpectralNormalization {name} must be a finite number > 0, "
-            f"got {value!r}."
-        )

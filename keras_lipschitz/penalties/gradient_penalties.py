@@ -14,14 +14,12 @@ no batch normalization in training mode, no minibatch statistics (as
 Gulrajani et al. require for WGAN-GP).
 """
 
-import math
-import numbers
-
 import keras
 import tensorflow as tf
 from keras import ops
 
 from keras_lipschitz import _reduction
+from keras_lipschitz import _validation
 from keras_lipschitz.penalties import piecewise_linear
 
 
@@ -380,8 +378,7 @@ def lazy_penalty(penalty_fn, step, every):
         Karras et al. "Analyzing and Improving the Image Quality of
         StyleGAN", CVPR 2020, sec. 3.1.
     """
-    if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
-        raise ValueError(f"every must be an integer >= 1, got {every!r}.")
+    _validation.check_positive_integer("every", every)
     if every == 1:
         return penalty_fn()
     return tf.cond(
@@ -421,10 +418,8 @@ def _check_float(name, value):
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    _validation.check_finite_number(name, value, positive=True)
 
 
 def _check_non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+    _validation.check_finite_number(name, value, positive=False)

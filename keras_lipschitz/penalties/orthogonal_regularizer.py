@@ -1,10 +1,9 @@
 """BigGAN's off-diagonal orthogonal regularization."""
 
-import math
-import numbers
-
 import keras
 from keras import ops
+
+from keras_lipschitz import _validation
 
 
 @keras.saving.register_keras_serializable(package="keras_lipschitz")
@@ -43,9 +42,9 @@ class OrthogonalRegularizer(keras.regularizers.Regularizer):
     """
 
     def __init__(self, beta=1e-4):
-        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not math.isfinite(beta) or beta < 0:
-            raise ValueError(f"OrthogonalRegularizer beta must be a finite number >= 0 (BigGAN: 1e-4), got {beta!r}.")
-        self.beta = float(beta)
+        self.beta = _validation.check_finite_number(
+            "beta", beta, positive=False, owner="OrthogonalRegularizer", hint="BigGAN: 1e-4"
+        )
 
     def __call__(self, kernel):
         if len(kernel.shape) < 2:

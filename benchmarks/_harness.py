@@ -1,0 +1,63 @@
+"""Timing helpers shared by the benchmarks: interleaved rounds, paired ratios."""
+
+import json
+import os
+import pathlib
+import platform
+import random
+import statistics
+import time
+
+import keras
+import tensorflow as tf
+
+WARMUP_STEPS = 5
+
+
+def interleaved_times(step_by_variant, step_args, rounds, steps, seed):
+    """Seconds per step of each variant, one sample per round.
+
+    Each round runs every variant for `steps` steps, in a shuffled order, so
+    that machine noise hits all variants alike; ratios taken within a round
+    are then paired.
+    """
+    for step in step_by_variant.values():
+        for _ in range(WARMUP_STEPS):  # trace, compile, warm caches
+            step(*step_args).numpy()
+    times = {variant: [] for variant in step_by_variant}
+    order = list(step_by_variant)
+    shuffler = random.Random(seed)
+    for _ in range(rounds):
+        shuffler.shuffle(order)
+        for variant in order:
+            start = time.perf_counter()
+            for _ in range(steps):
+                result = step_by_variant[variant](*step_args)
+            result.numpy()
+            times[variant].append((time.perf_counter() - start) / steps)
+    return times
+
+
+def paired_ratio(samples, reference_samples):
+    """Median over rounds of `sample / reference` within each round."""
+    return statistics.median(a / b for a, b in zip(samples, reference_samples))
+
+
+def median_ms(samples):
+    return 1e3 * statistics.median(samples)
+
+
+def environment():
+    return {
+        "device": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def write_json(results, path):
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {path}")
