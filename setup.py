@@ -23,6 +23,7 @@ setup(
         "keras_lipschitz.constraints",
         "keras_lipschitz.losses",
         "keras_lipschitz.penalties",
+        "keras_lipschitz.architectures",
         "keras_lipschitz.examples",
         "keras_lipschitz.trainers",
         "keras_lipschitz.export",

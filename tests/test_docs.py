@@ -11,6 +11,7 @@ import keras_lipschitz.constraints
 import keras_lipschitz.layers
 import keras_lipschitz.losses
 import keras_lipschitz.penalties
+import keras_lipschitz.trainers
 from keras_lipschitz import _tfgan
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -31,6 +32,7 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.penalties.dragan_penalty,
     keras_lipschitz.penalties.lazy_penalty,
     keras_lipschitz.penalties.OrthogonalRegularizer,
+    keras_lipschitz.trainers.GAN,
 ]
 MODULE_DOCSTRINGS = [_tfgan]
 

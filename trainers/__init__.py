@@ -1,5 +1,7 @@
-"""GAN trainers (`keras_lipschitz.trainers` once installed).
+"""GAN trainers (`keras_lipschitz.trainers` once installed)."""
 
-Empty for now: the GAN `keras.Model` classes and the training command are
-tracked in the project's issues.
-"""
+from keras_lipschitz.trainers import presets
+from keras_lipschitz.trainers.gan import GAN
+from keras_lipschitz.trainers.gan import PENALTIES
+
+__all__ = ["GAN", "PENALTIES", "presets"]

@@ -1,0 +1,8 @@
+"""Small, paper-faithful generator and discriminator architectures."""
+
+from keras_lipschitz.architectures.dcgan import dcgan_discriminator
+from keras_lipschitz.architectures.dcgan import dcgan_generator
+from keras_lipschitz.architectures.mlp import mlp_discriminator
+from keras_lipschitz.architectures.mlp import mlp_generator
+
+__all__ = ["dcgan_discriminator", "dcgan_generator", "mlp_discriminator", "mlp_generator"]

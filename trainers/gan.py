@@ -1,0 +1,283 @@
+"""A GAN as a `keras.Model` with a custom `train_step`, for `model.fit`."""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_lipschitz import losses as gan_losses
+from keras_lipschitz import penalties as gan_penalties
+from keras_lipschitz.layers import SpectralNormalization
+
+# Penalty names for `GAN.compile(penalty=...)`: each gets (critic, real,
+# fake, weight, tape) and returns the float32 mean over the global batch.
+_PENALTIES = {
+    "gradient_penalty": lambda critic, real, fake, weight, tape: gan_penalties.gradient_penalty(
+        critic, real, fake, weight=weight, tape=tape
+    ),
+    "one_sided_gradient_penalty": lambda critic, real, fake, weight, tape: gan_penalties.gradient_penalty(
+        critic, real, fake, weight=weight, one_sided=True, tape=tape
+    ),
+    "r1": lambda critic, real, fake, weight, tape: gan_penalties.r1_penalty(critic, real, gamma=weight, tape=tape),
+    "r2": lambda critic, real, fake, weight, tape: gan_penalties.r2_penalty(critic, fake, gamma=weight, tape=tape),
+    "dragan": lambda critic, real, fake, weight, tape: gan_penalties.dragan_penalty(
+        critic, real, weight=weight, tape=tape
+    ),
+}
+PENALTIES = tuple(_PENALTIES)
+
+
+@keras.saving.register_keras_serializable(package="keras_lipschitz")
+class GAN(keras.Model):
+    """An unconditional GAN trained by `fit` with k critic steps per generator step.
+
+    Each batch that `fit` delivers is split into `d_steps` equal parts: one
+    fresh real batch for each critic step, as in Algorithm 1 of WGAN and
+    WGAN-GP, followed by one generator step. Batch `d_steps * B` thus gives
+    critic batches of `B`. Everything is static (no `tf.cond`), so the step
+    compiles with XLA and runs under every `tf.distribute` strategy; losses
+    and penalties are means over the global batch (each replica returns its
+    share, and gradients are summed across replicas).
+
+    Args:
+        generator: Keras model from `(batch, latent_dim)` to samples.
+        discriminator: Keras model from samples to one logit per sample.
+        latent_dim: size of the latent vector z ~ N(0, I).
+        seed: int seed for the latent draws (a `keras.random.SeedGenerator`
+            whose state is saved with the model).
+        **kwargs: base `keras.Model` arguments.
+
+    Returns:
+        Called on z, the generator's samples.
+
+    Example:
+
+    ```python
+    import keras
+    import numpy as np
+    from keras_lipschitz.architectures import mlp_discriminator, mlp_generator
+    from keras_lipschitz.trainers import GAN
+
+    gan = GAN(mlp_generator(latent_dim=2), mlp_discriminator(), latent_dim=2, seed=0)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+        g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+        loss="wasserstein",
+        penalty="gradient_penalty",
+        d_steps=5,
+    )
+    data = np.random.default_rng(0).normal(size=(640, 2)).astype("float32")
+    history = gan.fit(data, batch_size=5 * 64, epochs=1, verbose=0)
+    print(sorted(history.history))
+    ```
+
+    Reference:
+        Goodfellow et al. 2014, Algorithm 1 (k critic steps);
+        Gulrajani et al. 2017, Algorithm 1 (a new real batch per critic step);
+        Heusel et al. 2017 (TTUR: separate optimizers and learning rates).
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        _check_models(generator, discriminator, latent_dim)
+
+    def compile(
+        self,
+        d_optimizer,
+        g_optimizer,
+        loss="hinge",
+        penalty=None,
+        penalty_weight=10.0,
+        d_steps=1,
+        **kwargs,
+    ):
+        """Configures training.
+
+        Args:
+            d_optimizer: the discriminator's optimizer.
+            g_optimizer: the generator's optimizer (a different learning rate
+                gives TTUR).
+            loss: a `keras_lipschitz.losses` name, config or `GANLoss`.
+            penalty: None or one of `PENALTIES` (`"gradient_penalty"`,
+                `"one_sided_gradient_penalty"`, `"r1"`, `"r2"`, `"dragan"`).
+            penalty_weight: lambda (or gamma for R1/R2).
+            d_steps: critic steps per generator step, an integer >= 1.
+            **kwargs: `keras.Model.compile` arguments (`jit_compile`,
+                `steps_per_execution`, ...).
+        """
+        if isinstance(d_steps, bool) or not isinstance(d_steps, int) or d_steps < 1:
+            raise ValueError(f"d_steps must be an integer >= 1 (5 for WGAN and WGAN-GP), got {d_steps!r}.")
+        if penalty is not None and penalty not in _PENALTIES:
+            raise ValueError(f"Unknown penalty {penalty!r}. Known penalties: {', '.join(PENALTIES)}, or None.")
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.gan_loss = gan_losses.get(loss)
+        self.penalty = penalty
+        self.penalty_weight = float(penalty_weight)
+        self.d_steps = d_steps
+        # Both optimizers own their slots before fit traces the step, as
+        # tf.distribute needs (see docs/trainers.md).
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self._trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ("d_loss", "g_loss", "penalty", "wasserstein_estimate", "max_sigma")
+        }
+
+    @property
+    def metrics(self):
+        return list(getattr(self, "_trackers", {}).values())
+
+    def call(self, latents, training=False):
+        return self.generator(latents, training=training)
+
+    def sample(self, num_samples):
+        """`num_samples` generated samples from fresh latents."""
+        latents = keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
+        return self.generator(latents, training=False)
+
+    def train_step(self, data):
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        for chunk in _split(real, self.d_steps):
+            d_logs = self._critic_step(chunk)
+        g_loss = self._generator_step(ops.shape(chunk)[0])
+        # Losses are each replica's share of a global mean; the trackers
+        # average over replicas, so log the share times the replica count.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        for name, value in {**d_logs, "g_loss": g_loss}.items():
+            self._trackers[name].update_state(value * replicas)
+        self._trackers["max_sigma"].update_state(self._max_sigma())
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def _latents(self, batch):
+        """This replica's slice of one global batch of latents.
+
+        Every replica draws the same global batch (same seed state) and
+        keeps its own rows, so replicas get distinct latents and a run on
+        N replicas sees exactly the latents of a one-device run.
+        """
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        latents = keras.random.normal((batch * replicas, self.latent_dim), seed=self.seed_generator)
+        if replicas == 1:
+            return latents
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        return tf.slice(latents, [replica * batch, 0], [batch, self.latent_dim])
+
+    def _critic_step(self, real):
+        latents = self._latents(ops.shape(real)[0])
+        critic_variables = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self.generator(latents, training=True)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
+            penalty = ops.zeros((), "float32")
+            if self.penalty is not None:
+                penalty = _PENALTIES[self.penalty](self.discriminator, real, fake, self.penalty_weight, tape)
+            total = d_loss + penalty
+            scaled = self.d_optimizer.scale_loss(total)
+        grads = _zeros_for_unconnected(tape.gradient(scaled, critic_variables), critic_variables)
+        self.d_optimizer.apply(grads, critic_variables)
+        estimate = tf.nn.compute_average_loss(
+            ops.cast(ops.reshape(real_logits, (-1,)), "float32") - ops.cast(ops.reshape(fake_logits, (-1,)), "float32")
+        )
+        return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate}
+
+    def _generator_step(self, batch):
+        latents = self._latents(batch)
+        generator_variables = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self.generator(latents, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            g_loss = self.gan_loss.generator_loss(fake_logits)
+            scaled = self.g_optimizer.scale_loss(g_loss)
+        grads = _zeros_for_unconnected(tape.gradient(scaled, generator_variables), generator_variables)
+        self.g_optimizer.apply(grads, generator_variables)
+        return g_loss
+
+    def _max_sigma(self):
+        sigmas = [
+            ops.cast(layer.sigma, "float32")
+            for layer in _all_layers(self.discriminator)
+            if isinstance(layer, SpectralNormalization)
+        ]
+        return ops.max(ops.stack(sigmas)) if sigmas else ops.zeros((), "float32")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
+        return cls(**config)
+
+
+def _split(real, parts):
+    batch = real.shape[0]
+    if batch is not None and batch % parts != 0:
+        raise ValueError(
+            f"A batch of {batch} cannot be split into d_steps={parts} equal critic "
+            f"batches; batch the dataset by a multiple of {parts} with "
+            "drop_remainder=True (e.g. batch_size = d_steps * 64)."
+        )
+    if parts == 1:
+        return [real]
+    return tf.split(real, parts, axis=0)
+
+
+def _zeros_for_unconnected(grads, variables):
+    # A penalty does not depend on e.g. the critic's last bias.
+    return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        else:
+            yield layer
+
+
+def _check_models(generator, discriminator, latent_dim):
+    """Clear errors before training: shapes must chain G -> D -> one logit."""
+    for name, model in (("generator", generator), ("discriminator", discriminator)):
+        if not isinstance(model, keras.Model) or not model.built:
+            raise ValueError(
+                f"The {name} must be a built Keras model with a known input shape "
+                f"(e.g. keras.Sequential([keras.Input(shape), ...])); got {model!r}."
+            )
+    z_shape = tuple(generator.input_shape[1:])
+    if z_shape != (latent_dim,):
+        raise ValueError(
+            f"The generator takes inputs of shape {z_shape}, but latent_dim={latent_dim}: "
+            f"give the generator keras.Input(({latent_dim},)) or set latent_dim={z_shape[-1]}."
+        )
+    sample_shape = tuple(generator.output_shape[1:])
+    data_shape = tuple(discriminator.input_shape[1:])
+    if sample_shape != data_shape:
+        raise ValueError(
+            f"The generator produces samples of shape {sample_shape} but the "
+            f"discriminator takes {data_shape}; they must match the data's shape."
+        )
+    score_shape = tuple(discriminator.output_shape[1:])
+    if score_shape not in ((), (1,)):
+        raise ValueError(
+            f"The discriminator must return one logit per sample, shape (batch,) or "
+            f"(batch, 1); it returns (batch, {', '.join(map(str, score_shape))}). "
+            "End it with keras.layers.Dense(1) and no sigmoid."
+        )
