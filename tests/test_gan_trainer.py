@@ -21,12 +21,12 @@ def _initial_weights(spectral_normalization=False):
     return generator.get_weights(), discriminator.get_weights()
 
 
-def _gan(weights, spectral_normalization=False, seed=3):
+def _gan(weights, spectral_normalization=False, seed=3, ema_decay=None):
     generator = mlp_generator(latent_dim=2, units=16, depth=2)
     discriminator = mlp_discriminator(units=16, depth=2, spectral_normalization=spectral_normalization)
     generator.set_weights(weights[0])
     discriminator.set_weights(weights[1])
-    return GAN(generator, discriminator, latent_dim=2, seed=seed)
+    return GAN(generator, discriminator, latent_dim=2, seed=seed, ema_decay=ema_decay)
 
 
 def _adam():
@@ -74,10 +74,13 @@ def test_mirrored_strategy_matches_one_device(two_replicas):
     histories, models = [], []
     for strategy in (tf.distribute.get_strategy(), two_replicas):
         with strategy.scope():
-            gan = _gan(weights, spectral_normalization=True)
+            gan = _gan(weights, spectral_normalization=True, ema_decay=0.9)
             gan.compile(**presets.sngan())
         histories.append(gan.fit(DATA, batch_size=64, epochs=1, shuffle=False, verbose=0).history)
         models.append(gan)
+    assert len(models[1].get_weights()) > len(models[1].generator.get_weights()) + len(
+        models[1].discriminator.get_weights()
+    )  # the EMA weights are compared too
     assert _max_difference(models[0].get_weights(), models[1].get_weights()) < 5e-5
     for name in ("d_loss", "g_loss", "wasserstein_estimate", "max_sigma"):
         assert histories[1][name][0] == pytest.approx(histories[0][name][0], rel=1e-4, abs=1e-5), name
@@ -153,3 +156,30 @@ def test_bad_inputs_are_caught_before_training():
     dataset = tf.data.Dataset.from_tensor_slices(DATA).batch(64, drop_remainder=True)
     with pytest.raises(ValueError, match="cannot be split into d_steps=5"):
         gan.fit(dataset, epochs=1, verbose=0)  # a dataset: fit ignores shuffle
+
+
+class _RecordGeneratorWeights(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.weights.append([v.numpy().copy() for v in self.model.generator.trainable_variables])
+
+
+def test_ema_generator_is_the_exponential_average_of_the_steps():
+    weights = _initial_weights()
+    gan = _gan(weights, ema_decay=0.8)
+    gan.compile(**presets.sngan())
+    recorder = _RecordGeneratorWeights()
+    gan.fit(DATA[:192], batch_size=64, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+    assert len(recorder.weights) == 3
+    expected = [w.copy() for w in weights[0]]  # the generator's initial weights
+    for step_weights in recorder.weights:
+        expected = [0.8 * e + 0.2 * w for e, w in zip(expected, step_weights)]
+    ema = gan.ema_generator()
+    for a, b in zip(ema.trainable_variables, expected):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-7)
+    z = np.random.default_rng(1).normal(size=(5, 2)).astype("float32")
+    np.testing.assert_allclose(gan(z), ema(z), rtol=1e-5, atol=1e-6)  # call uses the EMA
+    assert not np.allclose(gan(z), gan.generator(z))

@@ -44,6 +44,10 @@ class GAN(keras.Model):
         latent_dim: size of the latent vector z ~ N(0, I).
         seed: int seed for the latent draws (a `keras.random.SeedGenerator`
             whose state is saved with the model).
+        ema_decay: None, or a float in (0, 1): keep an exponential moving
+            average of the generator's trainable weights, updated after each
+            generator step (`ema = decay * ema + (1 - decay) * w`), and use it
+            in `call`, `sample` and `ema_generator()`.
         **kwargs: base `keras.Model` arguments.
 
     Returns:
@@ -76,16 +80,35 @@ class GAN(keras.Model):
         Heusel et al. 2017 (TTUR: separate optimizers and learning rates).
     """
 
-    def __init__(self, generator, discriminator, latent_dim, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim, seed=None, ema_decay=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}.")
+        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must be None or in (0, 1) (0.999 is common), got {ema_decay!r}.")
+        _check_models(generator, discriminator, latent_dim)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.seed = seed
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        _check_models(generator, discriminator, latent_dim)
+        self._ema_weights = []
+        if self.ema_decay is not None:
+            self._ema_weights = [
+                self.add_weight(
+                    shape=variable.shape,
+                    dtype=variable.dtype,
+                    initializer="zeros",
+                    trainable=False,
+                    # Every replica computes the same average.
+                    aggregation="only_first_replica",
+                    name=f"ema_{variable.path.replace('/', '_')}",
+                )
+                for variable in generator.trainable_variables
+            ]
+            for average, variable in zip(self._ema_weights, generator.trainable_variables):
+                average.assign(variable.value)
 
     def compile(
         self,
@@ -136,18 +159,32 @@ class GAN(keras.Model):
         return list(getattr(self, "_trackers", {}).values())
 
     def call(self, latents, training=False):
-        return self.generator(latents, training=training)
+        """The generator's samples, with the EMA weights when there are any."""
+        mapping = list(zip(self.generator.trainable_variables, self._ema_weights))
+        with keras.StatelessScope(state_mapping=[(v, a.value) for v, a in mapping]):
+            return self.generator(latents, training=training)
 
     def sample(self, num_samples):
-        """`num_samples` generated samples from fresh latents."""
+        """`num_samples` generated samples from fresh latents (EMA weights if any)."""
         latents = keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
-        return self.generator(latents, training=False)
+        return self(latents, training=False)
+
+    def ema_generator(self):
+        """A copy of the generator holding the EMA weights (the generator itself without EMA)."""
+        if not self._ema_weights:
+            return self.generator
+        copy = keras.models.clone_model(self.generator)
+        copy.set_weights(self.generator.get_weights())
+        for target, average in zip(copy.trainable_variables, self._ema_weights):
+            target.assign(average.value)
+        return copy
 
     def train_step(self, data):
         real = data[0] if isinstance(data, (tuple, list)) else data
         for chunk in _split(real, self.d_steps):
             d_logs = self._critic_step(chunk)
         g_loss = self._generator_step(ops.shape(chunk)[0])
+        self._update_ema()
         # Losses are each replica's share of a global mean; the trackers
         # average over replicas, so log the share times the replica count.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -202,6 +239,10 @@ class GAN(keras.Model):
         self.g_optimizer.apply(grads, generator_variables)
         return g_loss
 
+    def _update_ema(self):
+        for average, variable in zip(self._ema_weights, self.generator.trainable_variables):
+            average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * variable)
+
     def _max_sigma(self):
         sigmas = [
             ops.cast(layer.sigma, "float32")
@@ -217,6 +258,7 @@ class GAN(keras.Model):
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "latent_dim": self.latent_dim,
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
         }
 
     @classmethod
