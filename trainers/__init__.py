@@ -1,7 +1,8 @@
 """GAN trainers (`keras_lipschitz.trainers` once installed)."""
 
+from keras_lipschitz.trainers import checkpoint
 from keras_lipschitz.trainers import presets
 from keras_lipschitz.trainers.gan import GAN
 from keras_lipschitz.trainers.gan import PENALTIES
 
-__all__ = ["GAN", "PENALTIES", "presets"]
+__all__ = ["GAN", "PENALTIES", "checkpoint", "presets"]

@@ -9,18 +9,24 @@ from keras_lipschitz import penalties as gan_penalties
 from keras_lipschitz.layers import SpectralNormalization
 
 # Penalty names for `GAN.compile(penalty=...)`: each gets (critic, real,
-# fake, weight, tape) and returns the float32 mean over the global batch.
+# fake, weight, tape, seed) and returns the float32 mean over the global
+# batch. Random draws come from the GAN's seed generator, whose state is
+# checkpointed.
 _PENALTIES = {
-    "gradient_penalty": lambda critic, real, fake, weight, tape: gan_penalties.gradient_penalty(
-        critic, real, fake, weight=weight, tape=tape
+    "gradient_penalty": lambda critic, real, fake, weight, tape, seed: gan_penalties.gradient_penalty(
+        critic, real, fake, weight=weight, tape=tape, seed=seed
     ),
-    "one_sided_gradient_penalty": lambda critic, real, fake, weight, tape: gan_penalties.gradient_penalty(
-        critic, real, fake, weight=weight, one_sided=True, tape=tape
+    "one_sided_gradient_penalty": lambda critic, real, fake, weight, tape, seed: gan_penalties.gradient_penalty(
+        critic, real, fake, weight=weight, one_sided=True, tape=tape, seed=seed
     ),
-    "r1": lambda critic, real, fake, weight, tape: gan_penalties.r1_penalty(critic, real, gamma=weight, tape=tape),
-    "r2": lambda critic, real, fake, weight, tape: gan_penalties.r2_penalty(critic, fake, gamma=weight, tape=tape),
-    "dragan": lambda critic, real, fake, weight, tape: gan_penalties.dragan_penalty(
-        critic, real, weight=weight, tape=tape
+    "r1": lambda critic, real, fake, weight, tape, seed: gan_penalties.r1_penalty(
+        critic, real, gamma=weight, tape=tape
+    ),
+    "r2": lambda critic, real, fake, weight, tape, seed: gan_penalties.r2_penalty(
+        critic, fake, gamma=weight, tape=tape
+    ),
+    "dragan": lambda critic, real, fake, weight, tape, seed: gan_penalties.dragan_penalty(
+        critic, real, weight=weight, tape=tape, seed=seed
     ),
 }
 PENALTIES = tuple(_PENALTIES)
@@ -217,7 +223,9 @@ class GAN(keras.Model):
             d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
             penalty = ops.zeros((), "float32")
             if self.penalty is not None:
-                penalty = _PENALTIES[self.penalty](self.discriminator, real, fake, self.penalty_weight, tape)
+                penalty = _PENALTIES[self.penalty](
+                    self.discriminator, real, fake, self.penalty_weight, tape, self.seed_generator
+                )
             total = d_loss + penalty
             scaled = self.d_optimizer.scale_loss(total)
         grads = _zeros_for_unconnected(tape.gradient(scaled, critic_variables), critic_variables)

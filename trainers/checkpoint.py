@@ -1,0 +1,147 @@
+"""Whole-state GAN checkpoints: written atomically, restored exactly.
+
+The state is every variable a run needs to continue as if it had never
+stopped: both networks (with spectral-normalization vectors and batch-norm
+statistics), the EMA weights, both optimizers (step counters, slots), and
+the seed generator that draws latents and penalty interpolation weights.
+Files are NumPy `.npz` archives (no pickle), written to a temporary file in
+the same directory and renamed into place, so a crash never leaves a
+half-written checkpoint under a checkpoint's name.
+"""
+
+import os
+import pathlib
+import re
+import tempfile
+
+import keras
+import numpy as np
+
+_NAME = re.compile(r"^ckpt-(\d+)\.npz$")
+
+
+def state_variables(gan):
+    """The variables of a compiled `GAN`'s training state, in a fixed order."""
+    if not hasattr(gan, "d_optimizer"):
+        raise ValueError("Compile the GAN (which builds both optimizers) before saving or restoring its state.")
+    return (
+        list(gan.weights)
+        + [gan.seed_generator.state]
+        + list(gan.d_optimizer.variables)
+        + list(gan.g_optimizer.variables)
+    )
+
+
+def save(gan, path):
+    """Writes the state of `gan` to `path` (`.npz`) atomically."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {f"v{index:05d}": np.asarray(variable.numpy()) for index, variable in enumerate(state_variables(gan))}
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        pathlib.Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def restore(gan, path):
+    """Loads a state written by `save` into `gan` (same architecture and recipe)."""
+    variables = state_variables(gan)
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = [archive[key] for key in sorted(archive.files)]
+    if len(arrays) != len(variables):
+        raise ValueError(
+            f"The checkpoint {path} holds {len(arrays)} variables, this GAN has "
+            f"{len(variables)}: it was written by a different architecture or recipe. "
+            "Use another output directory, or the same models and compile arguments."
+        )
+    for variable, array in zip(variables, arrays):
+        if tuple(variable.shape) != array.shape:
+            raise ValueError(
+                f"The checkpoint {path} has shape {array.shape} where this GAN's "
+                f"{variable.path} has {tuple(variable.shape)}: it was written by a different architecture."
+            )
+    for variable, array in zip(variables, arrays):
+        variable.assign(array)
+
+
+def checkpoints(directory):
+    """The checkpoint files in `directory`, oldest first, as (step, path)."""
+    directory = pathlib.Path(directory)
+    if not directory.is_dir():
+        return []
+    found = [(int(match.group(1)), directory / name) for name in os.listdir(directory) if (match := _NAME.match(name))]
+    return sorted(found)
+
+
+class GANCheckpoint(keras.callbacks.Callback):
+    """Saves the whole GAN state every `every_n_steps` steps; resumes from the latest.
+
+    On `fit`'s start, the newest checkpoint in `directory` (if any) is
+    restored. Every `every_n_steps` generator steps and at the end of
+    training a checkpoint named after the step is written atomically; only
+    the newest `max_to_keep` are kept.
+
+    Args:
+        directory: where checkpoints live.
+        every_n_steps: int >= 1.
+        max_to_keep: int >= 1.
+
+    Example:
+
+    ```python
+    import numpy as np
+    import tempfile
+    from keras_lipschitz.architectures import mlp_discriminator, mlp_generator
+    from keras_lipschitz.trainers import GAN, presets
+    from keras_lipschitz.trainers.checkpoint import GANCheckpoint, checkpoints
+
+    gan = GAN(mlp_generator(latent_dim=2), mlp_discriminator(), latent_dim=2, seed=0)
+    gan.compile(**presets.sngan())
+    directory = tempfile.mkdtemp()
+    data = np.zeros((256, 2), "float32")
+    gan.fit(data, batch_size=64, verbose=0, callbacks=[GANCheckpoint(directory, every_n_steps=2)])
+    print([step for step, _ in checkpoints(directory)])  # [2, 4]
+    ```
+    """
+
+    def __init__(self, directory, every_n_steps=1000, max_to_keep=3):
+        super().__init__()
+        for name, value in (("every_n_steps", every_n_steps), ("max_to_keep", max_to_keep)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        self.directory = pathlib.Path(directory)
+        self.every_n_steps = every_n_steps
+        self.max_to_keep = max_to_keep
+        self.restored_step = None
+
+    def _step(self):
+        return int(self.model.g_optimizer.iterations.numpy())
+
+    def on_train_begin(self, logs=None):
+        found = checkpoints(self.directory)
+        if found:
+            step, path = found[-1]
+            restore(self.model, path)
+            self.restored_step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self._step()
+        if step % self.every_n_steps == 0:
+            self._save(step)
+
+    def on_train_end(self, logs=None):
+        step = self._step()
+        if not checkpoints(self.directory) or checkpoints(self.directory)[-1][0] != step:
+            self._save(step)
+
+    def _save(self, step):
+        save(self.model, self.directory / f"ckpt-{step:08d}.npz")
+        for _, old in checkpoints(self.directory)[: -self.max_to_keep]:
+            old.unlink(missing_ok=True)
