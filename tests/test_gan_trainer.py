@@ -152,10 +152,23 @@ def test_bad_inputs_are_caught_before_training():
         gan.compile(d_optimizer=_adam(), g_optimizer=_adam(), d_steps=0)
     with pytest.raises(ValueError, match="Unknown penalty 'gp'"):
         gan.compile(d_optimizer=_adam(), g_optimizer=_adam(), penalty="gp")
+    with pytest.raises(ValueError, match=r"Call compile\(\) before fit"):
+        gan.fit(DATA)
     gan.compile(d_optimizer=_adam(), g_optimizer=_adam(), d_steps=5)
-    dataset = tf.data.Dataset.from_tensor_slices(DATA).batch(64, drop_remainder=True)
+    samples = tf.data.Dataset.from_tensor_slices(DATA)
     with pytest.raises(ValueError, match="cannot be split into d_steps=5"):
-        gan.fit(dataset, epochs=1, verbose=0)  # a dataset: fit ignores shuffle
+        gan.fit(samples.batch(64, drop_remainder=True), verbose=0)
+    with pytest.raises(ValueError, match="batch_size=64 cannot be split into d_steps=5"):
+        gan.fit(DATA, batch_size=64, verbose=0)
+    with pytest.raises(ValueError, match="Batch the dataset"):
+        gan.fit(samples, verbose=0)  # unbatched
+    with pytest.raises(ValueError, match="drop_remainder=True"):
+        gan.fit(samples.batch(60), verbose=0)
+    ragged = tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[1.0, 2.0], [3.0]])).batch(5)
+    with pytest.raises(ValueError, match="not dense tensors"):
+        gan.fit(ragged, verbose=0)
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        gan.fit(DATA[:100], batch_size=320, verbose=0)
 
 
 class _RecordGeneratorWeights(keras.callbacks.Callback):
@@ -183,3 +196,26 @@ def test_ema_generator_is_the_exponential_average_of_the_steps():
     z = np.random.default_rng(1).normal(size=(5, 2)).astype("float32")
     np.testing.assert_allclose(gan(z), ema(z), rtol=1e-5, atol=1e-6)  # call uses the EMA
     assert not np.allclose(gan(z), gan.generator(z))
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_training_stays_finite(policy):
+    keras.config.set_dtype_policy(policy)
+    generator = mlp_generator(latent_dim=2, units=32, depth=2)
+    discriminator = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(32), keras.layers.LeakyReLU(0.2),
+         keras.layers.Dense(32), keras.layers.LeakyReLU(0.2), keras.layers.Dense(1, dtype="float32")]
+    )
+    gan = GAN(generator, discriminator, latent_dim=2, seed=0)
+    gan.compile(**presets.wgan_gp())
+    if policy == "mixed_float16":
+        assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    data = np.random.default_rng(1).normal(size=(1200, 2)).astype("float32")
+    history = gan.fit(data, batch_size=5 * 48, epochs=3, verbose=0).history
+    for name in ("d_loss", "g_loss", "penalty"):
+        assert np.all(np.isfinite(history[name])), name
+    assert history["penalty"][0] > 0
+    assert all(np.all(np.isfinite(w)) for w in gan.get_weights())
+    if policy == "mixed_float16":
+        assert float(gan.d_optimizer.dynamic_scale) >= 2.0**10
+    assert gan.sample(4).dtype == policy.split("_")[1]

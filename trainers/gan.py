@@ -1,6 +1,7 @@
 """A GAN as a `keras.Model` with a custom `train_step`, for `model.fit`."""
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -145,8 +146,8 @@ class GAN(keras.Model):
         if penalty is not None and penalty not in _PENALTIES:
             raise ValueError(f"Unknown penalty {penalty!r}. Known penalties: {', '.join(PENALTIES)}, or None.")
         super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
+        self.d_optimizer = _with_loss_scaling(d_optimizer)
+        self.g_optimizer = _with_loss_scaling(g_optimizer)
         self.gan_loss = gan_losses.get(loss)
         self.penalty = penalty
         self.penalty_weight = float(penalty_weight)
@@ -163,6 +164,62 @@ class GAN(keras.Model):
     @property
     def metrics(self):
         return list(getattr(self, "_trackers", {}).values())
+
+    def fit(self, x=None, y=None, batch_size=None, shuffle=True, **kwargs):
+        """`keras.Model.fit`, with static batches and checks before training.
+
+        Arrays become a `tf.data` pipeline batched with `drop_remainder=True`
+        (shuffled each epoch when `shuffle`), so every step has the static
+        batch that `d_steps` splits. Datasets must already be batched that
+        way; an unbatched, ragged or remainder-keeping dataset is refused
+        here with an explanation rather than failing inside the step.
+        """
+        if not hasattr(self, "d_steps"):
+            raise ValueError("Call compile() before fit().")
+        if isinstance(x, (np.ndarray, tf.Tensor)):
+            x = self._array_dataset(x, batch_size, shuffle)
+            batch_size = None
+        if isinstance(x, tf.data.Dataset):
+            self._check_dataset(x)
+            shuffle = False  # arrays were shuffled above; datasets shuffle themselves
+        return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
+
+    def _array_dataset(self, samples, batch_size, shuffle):
+        batch_size = batch_size or 32 * self.d_steps
+        if batch_size % self.d_steps:
+            raise ValueError(
+                f"batch_size={batch_size} cannot be split into d_steps={self.d_steps} equal "
+                f"critic batches: use a multiple of {self.d_steps} (e.g. {self.d_steps * 64})."
+            )
+        if len(samples) < batch_size:
+            raise ValueError(f"{len(samples)} samples are fewer than one batch of {batch_size}.")
+        dataset = tf.data.Dataset.from_tensor_slices(samples)
+        if shuffle:
+            dataset = dataset.shuffle(len(samples), seed=self.seed, reshuffle_each_iteration=True)
+        return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+    def _check_dataset(self, dataset):
+        spec = dataset.element_spec
+        if isinstance(spec, (tuple, list)):
+            spec = spec[0]
+        sample_shape = tuple(self.discriminator.input_shape[1:])
+        if not isinstance(spec, tf.TensorSpec):
+            raise ValueError(
+                f"The dataset yields {type(spec).__name__}, not dense tensors; convert ragged or "
+                "sparse samples to a fixed shape (e.g. resize images) before batching."
+            )
+        if tuple(spec.shape[1:]) != sample_shape:
+            raise ValueError(
+                f"The dataset yields elements of shape {tuple(spec.shape)}; the discriminator takes "
+                f"batches of {sample_shape}. Batch the dataset (dataset.batch(n, drop_remainder=True)) "
+                "and make its samples match the generator's output."
+            )
+        if spec.shape[0] is None:
+            raise ValueError(
+                "The dataset's batch size is not static: batch it with drop_remainder=True, so "
+                "every step has a full batch to split into critic batches."
+            )
+        _split_sizes(spec.shape[0], self.d_steps)
 
     def call(self, latents, training=False):
         """The generator's samples, with the EMA weights when there are any."""
@@ -217,7 +274,9 @@ class GAN(keras.Model):
         latents = self._latents(ops.shape(real)[0])
         critic_variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            fake = self.generator(latents, training=True)
+            # Samples in the data's dtype (float32 under mixed precision), so
+            # penalties interpolate in full precision.
+            fake = ops.cast(self.generator(latents, training=True), real.dtype)
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
@@ -277,14 +336,25 @@ class GAN(keras.Model):
         return cls(**config)
 
 
-def _split(real, parts):
-    batch = real.shape[0]
+def _with_loss_scaling(optimizer):
+    """Wraps the optimizer for dynamic loss scaling under mixed_float16, as Keras' compile does."""
+    float16 = keras.config.dtype_policy().name == "mixed_float16"
+    if float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def _split_sizes(batch, parts):
     if batch is not None and batch % parts != 0:
         raise ValueError(
             f"A batch of {batch} cannot be split into d_steps={parts} equal critic "
             f"batches; batch the dataset by a multiple of {parts} with "
             "drop_remainder=True (e.g. batch_size = d_steps * 64)."
         )
+
+
+def _split(real, parts):
+    _split_sizes(real.shape[0], parts)
     if parts == 1:
         return [real]
     return tf.split(real, parts, axis=0)
