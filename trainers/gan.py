@@ -254,7 +254,7 @@ class GAN(keras.Model):
         for name, value in {**d_logs, "g_loss": g_loss}.items():
             self._trackers[name].update_state(value * replicas)
         self._trackers["max_sigma"].update_state(self._max_sigma())
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        return _logs_for_keras({name: tracker.result() for name, tracker in self._trackers.items()})
 
     def _latents(self, batch):
         """This replica's slice of one global batch of latents.
@@ -342,6 +342,19 @@ def _with_loss_scaling(optimizer):
     if float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
+
+
+def _logs_for_keras(logs):
+    """Keras 3.15 reduces multi-worker logs with `strategy.reduce(MEAN, v, axis=0)`,
+    which fails on scalars; give it shape (1,) there, and scalars elsewhere."""
+    strategy = tf.distribute.get_strategy()
+    # The same test Keras applies (no public API says "several workers").
+    multi_worker = isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy
+    ) and strategy.extended._in_multi_worker_mode()
+    if not multi_worker:
+        return logs
+    return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
 
 
 def _split_sizes(batch, parts):
