@@ -17,6 +17,8 @@ import tempfile
 import keras
 import numpy as np
 
+from keras_lipschitz import _validation
+
 _NAME = re.compile(r"^ckpt-(\d+)\.npz$")
 
 
@@ -113,9 +115,8 @@ class GANCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, directory, every_n_steps=1000, max_to_keep=3):
         super().__init__()
-        for name, value in (("every_n_steps", every_n_steps), ("max_to_keep", max_to_keep)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        _validation.check_positive_integer("every_n_steps", every_n_steps)
+        _validation.check_positive_integer("max_to_keep", max_to_keep)
         self.directory = pathlib.Path(directory)
         self.every_n_steps = every_n_steps
         self.max_to_keep = max_to_keep

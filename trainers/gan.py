@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_lipschitz import _validation
 from keras_lipschitz import losses as gan_losses
 from keras_lipschitz import penalties as gan_penalties
 from keras_lipschitz.layers import SpectralNormalization
@@ -89,8 +90,7 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, latent_dim, seed=None, ema_decay=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}.")
+        _validation.check_positive_integer("latent_dim", latent_dim)
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be None or in (0, 1) (0.999 is common), got {ema_decay!r}.")
         _check_models(generator, discriminator, latent_dim)
@@ -116,6 +116,9 @@ class GAN(keras.Model):
             ]
             for average, variable in zip(self._ema_weights, generator.trainable_variables):
                 average.assign(variable.value)
+        # Both networks are built: nothing for Keras to build by calling the
+        # GAN on a data batch (its input is latents, not data).
+        self.built = True
 
     def compile(
         self,
@@ -141,8 +144,7 @@ class GAN(keras.Model):
             **kwargs: `keras.Model.compile` arguments (`jit_compile`,
                 `steps_per_execution`, ...).
         """
-        if isinstance(d_steps, bool) or not isinstance(d_steps, int) or d_steps < 1:
-            raise ValueError(f"d_steps must be an integer >= 1 (5 for WGAN and WGAN-GP), got {d_steps!r}.")
+        _validation.check_positive_integer("d_steps", d_steps, hint="5 for WGAN and WGAN-GP")
         if penalty is not None and penalty not in _PENALTIES:
             raise ValueError(f"Unknown penalty {penalty!r}. Known penalties: {', '.join(PENALTIES)}, or None.")
         super().compile(**kwargs)
