@@ -19,6 +19,7 @@ BLOCK = re.compile(r"^([ \t]*)```python\n(.*?)^\1```", re.MULTILINE | re.DOTALL)
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 DOCSTRING_OBJECTS = [
     keras_lipschitz.layers.SpectralNormalization,
+    keras_lipschitz.layers.SelfAttention2D,
     keras_lipschitz.constraints.ClipConstraint,
     keras_lipschitz.losses.MinimaxLoss,
     keras_lipschitz.losses.NonSaturatingLoss,

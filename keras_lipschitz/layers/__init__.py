@@ -1,6 +1,7 @@
 """Lipschitz layers."""
 
 from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
+from keras_lipschitz.layers.self_attention import SelfAttention2D
 from keras_lipschitz.layers.spectral_normalization import SpectralNormalization
 
-__all__ = ["SUPPORTED_LAYERS", "SpectralNormalization"]
+__all__ = ["SUPPORTED_LAYERS", "SelfAttention2D", "SpectralNormalization"]
