@@ -5,10 +5,12 @@ runtime, so this happens at import time, before any test module imports.
 """
 
 import os
+import zlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -32,10 +34,16 @@ def two_replicas():
 
 
 @pytest.fixture(autouse=True)
-def _reset_keras_state():
-    """Each test starts with float32, a fixed seed and a fresh Keras session."""
+def _reset_keras_state(request):
+    """Each test starts with float32, fixed seeds and a fresh Keras session.
+
+    A module's `RNG` is reseeded too, so a test draws the same data whatever
+    ran before it on its xdist worker.
+    """
     keras.config.set_dtype_policy("float32")
     keras.utils.set_random_seed(1234)
+    if hasattr(request.module, "RNG"):
+        request.module.RNG = np.random.default_rng(zlib.crc32(request.node.name.encode()))
     yield
     keras.config.set_dtype_policy("float32")
     keras.backend.clear_session()

@@ -4,5 +4,14 @@ from keras_lipschitz.architectures.dcgan import dcgan_discriminator
 from keras_lipschitz.architectures.dcgan import dcgan_generator
 from keras_lipschitz.architectures.mlp import mlp_discriminator
 from keras_lipschitz.architectures.mlp import mlp_generator
+from keras_lipschitz.architectures.resnet import resnet_discriminator
+from keras_lipschitz.architectures.resnet import resnet_generator
 
-__all__ = ["dcgan_discriminator", "dcgan_generator", "mlp_discriminator", "mlp_generator"]
+__all__ = [
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "mlp_discriminator",
+    "mlp_generator",
+    "resnet_discriminator",
+    "resnet_generator",
+]

@@ -1,0 +1,93 @@
+"""The SNGAN ResNet generator and discriminator for 32x32 images."""
+
+import keras
+
+from keras_lipschitz.architectures.mlp import _maybe_spectral
+
+
+def generator_block(x, filters):
+    """BN-ReLU-upsample-conv3x3-BN-ReLU-conv3x3, plus upsample-conv1x1 shortcut."""
+    shortcut = keras.layers.Conv2D(filters, 1)(keras.layers.UpSampling2D()(x))
+    h = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+    h = keras.layers.Conv2D(filters, 3, padding="same")(keras.layers.UpSampling2D()(h))
+    h = keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
+    h = keras.layers.Conv2D(filters, 3, padding="same")(h)
+    return keras.layers.Add()([h, shortcut])
+
+
+def discriminator_block(x, filters, downsample, spectral_normalization=True, first=False):
+    """(ReLU)-conv3x3-ReLU-conv3x3-(avgpool), plus a conv1x1-(avgpool) shortcut.
+
+    The first block ("optimized block") has no leading ReLU and pools its
+    shortcut before the 1x1 convolution. The shortcut is the identity when
+    neither the size nor the channels change.
+    """
+    sn = spectral_normalization
+    h = x if first else keras.layers.ReLU()(x)
+    h = _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(h)
+    h = _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(keras.layers.ReLU()(h))
+    if downsample:
+        h = keras.layers.AveragePooling2D(2)(h)
+    shortcut = x
+    if first:
+        shortcut = _maybe_spectral(keras.layers.Conv2D(filters, 1), sn)(keras.layers.AveragePooling2D(2)(x))
+    elif downsample or x.shape[-1] != filters:
+        shortcut = _maybe_spectral(keras.layers.Conv2D(filters, 1), sn)(x)
+        if downsample:
+            shortcut = keras.layers.AveragePooling2D(2)(shortcut)
+    return keras.layers.Add()([h, shortcut])
+
+
+def resnet_generator(latent_dim=128, channels=3, filters=256, name="sngan_resnet_generator"):
+    """SNGAN's ResNet generator for 32x32 (Miyato et al. 2018, Table 4 (a)).
+
+    Args:
+        latent_dim: size of z.
+        channels: output channels.
+        filters: channels of every residual block (256).
+        name: model name.
+
+    Returns:
+        A functional model from `(batch, latent_dim)` to `(batch, 32, 32, channels)` in [-1, 1].
+
+    Reference:
+        Miyato et al., ICLR 2018, Appendix B.4, Table 4; Gulrajani et al. 2017.
+    """
+    z = keras.Input((latent_dim,))
+    x = keras.layers.Reshape((4, 4, filters))(keras.layers.Dense(4 * 4 * filters)(z))
+    for _ in range(3):
+        x = generator_block(x, filters)
+    x = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+    images = keras.layers.Conv2D(channels, 3, padding="same", activation="tanh")(x)
+    return keras.Model(z, images, name=name)
+
+
+def resnet_discriminator(channels=3, filters=128, spectral_normalization=True, name="sngan_resnet_discriminator"):
+    """SNGAN's ResNet discriminator for 32x32 (Miyato et al. 2018, Table 4 (b)).
+
+    Two downsampling blocks (the first an "optimized block"), two more at
+    8x8, ReLU, global sum pooling and a dense logit.
+
+    Args:
+        channels: input channels.
+        filters: channels of every residual block (128).
+        spectral_normalization: wrap every convolution and the dense layer.
+        name: model name.
+
+    Returns:
+        A functional model from `(batch, 32, 32, channels)` to `(batch, 1)` logits.
+
+    Reference:
+        Miyato et al., ICLR 2018, Appendix B.4, Table 4.
+    """
+    images = keras.Input((32, 32, channels))
+    x = discriminator_block(images, filters, downsample=True, spectral_normalization=spectral_normalization, first=True)
+    x = discriminator_block(x, filters, downsample=True, spectral_normalization=spectral_normalization)
+    x = discriminator_block(x, filters, downsample=False, spectral_normalization=spectral_normalization)
+    x = discriminator_block(x, filters, downsample=False, spectral_normalization=spectral_normalization)
+    x = keras.layers.ReLU()(x)
+    pooled = keras.layers.GlobalAveragePooling2D()(x)
+    # Global *sum* pooling = 64 x the average over the 8x8 map.
+    pooled = keras.layers.Rescaling(float(x.shape[1] * x.shape[2]))(pooled)
+    logits = _maybe_spectral(keras.layers.Dense(1), spectral_normalization)(pooled)
+    return keras.Model(images, logits, name=name)
