@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_lipschitz import _reduction
 from keras_lipschitz import _validation
 from keras_lipschitz import losses as gan_losses
 from keras_lipschitz import penalties as gan_penalties
@@ -291,8 +292,9 @@ class GAN(keras.Model):
             scaled = self.d_optimizer.scale_loss(total)
         grads = _zeros_for_unconnected(tape.gradient(scaled, critic_variables), critic_variables)
         self.d_optimizer.apply(grads, critic_variables)
-        estimate = tf.nn.compute_average_loss(
-            ops.cast(ops.reshape(real_logits, (-1,)), "float32") - ops.cast(ops.reshape(fake_logits, (-1,)), "float32")
+        # Mean real minus mean fake score, per sample as the losses see them.
+        estimate = _reduction.reduce_per_sample(
+            _reduction.per_sample(real_logits) - _reduction.per_sample(fake_logits), "mean"
         )
         return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate}
 
