@@ -172,11 +172,17 @@ def main():
     parser.add_argument("--steps", type=int, default=2, help="timed executions per fit call (after one untimed)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=str(pathlib.Path(__file__).parent / "results" / "trainers.json"))
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated subset of: " + ", ".join(VARIANTS))
     args = parser.parse_args()
+    variants = tuple(args.variants.split(","))
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
 
-    runs = {variant: build(variant) for variant in VARIANTS}
-    times = {variant: [] for variant in VARIANTS}
-    order = list(VARIANTS)
+    runs = {variant: build(variant) for variant in variants}
+    times = {variant: [] for variant in variants}
+    order = list(variants)
     shuffler = random.Random(args.seed)
     for _ in range(args.rounds):
         shuffler.shuffle(order)
@@ -184,19 +190,19 @@ def main():
             model, dataset = runs[variant]
             times[variant].extend(_seconds_per_step(model, dataset, args.steps))
 
-    reference = {"plain": times["keras_io_wgan_gp:plain"], "jit": times["keras_io_wgan_gp:jit"]}
+    reference = {mode: times.get(f"keras_io_wgan_gp:{mode}") for mode in ("plain", "jit")}
     results = {"benchmark": "gan_trainer_throughput", **_harness.environment(), "critic_batch": BATCH,
                "rounds": args.rounds, "steps_per_fit": args.steps, "timings": {}}
     print(f"GAN trainer, DCGAN-32 models, critic batch {BATCH}; median of {args.rounds} rounds")
     header = f"{'variant':<26}{'s / step':>10}{'steps / s':>11}{'x keras.io WGAN-GP':>20}"
     print(header)
     print("-" * len(header))
-    for variant in VARIANTS:
+    for variant in variants:
         samples = times[variant]
         row = {"seconds_per_step": statistics.median(samples), "steps_per_second": 1 / statistics.median(samples)}
-        if variant.startswith(("wgan_gp", "keras_io")):
-            # Throughput ratio against the reference of the same compilation mode.
-            ref = reference["jit" if variant.endswith("jit") else "plain"]
+        # Throughput ratio against the reference of the same compilation mode.
+        ref = reference["jit" if variant.endswith("jit") else "plain"]
+        if variant.startswith(("wgan_gp", "keras_io")) and ref:
             row["throughput_vs_keras_io"] = _harness.paired_ratio(ref, samples)
         results["timings"][variant] = row
         ratio = f"{row['throughput_vs_keras_io']:.3f}" if "throughput_vs_keras_io" in row else "-"

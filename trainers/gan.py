@@ -10,47 +10,70 @@ from keras_lipschitz import _validation
 from keras_lipschitz import losses as gan_losses
 from keras_lipschitz import penalties as gan_penalties
 from keras_lipschitz.layers import SpectralNormalization
+from keras_lipschitz.latents import normal_latents
 
 # Penalty names for `GAN.compile(penalty=...)`: each gets (critic, real,
-# fake, weight, tape, seed) and returns the float32 mean over the global
-# batch. Random draws come from the GAN's seed generator, whose state is
-# checkpointed.
+# fake, labels, weight, tape, seed, interpolation_weights) and returns the
+# float32 mean over the global batch. The trainer draws the interpolation
+# weights for the global batch and gives each replica its rows, so a run on
+# N replicas penalizes the interpolates of a one-device run. Other random
+# draws (DRAGAN's noise) come from the GAN's checkpointed seed generator per
+# replica. Real and fake samples share their labels (see `GAN.train_step`),
+# so an interpolate has one label.
 _PENALTIES = {
-    "gradient_penalty": lambda critic, real, fake, weight, tape, seed: gan_penalties.gradient_penalty(
-        critic, real, fake, weight=weight, tape=tape, seed=seed
+    "gradient_penalty": lambda critic, real, fake, labels, weight, tape, seed, alphas: (
+        gan_penalties.gradient_penalty(
+            critic, real, fake, labels, weight=weight, interpolation_weights=alphas, tape=tape
+        )
     ),
-    "one_sided_gradient_penalty": lambda critic, real, fake, weight, tape, seed: gan_penalties.gradient_penalty(
-        critic, real, fake, weight=weight, one_sided=True, tape=tape, seed=seed
+    "one_sided_gradient_penalty": lambda critic, real, fake, labels, weight, tape, seed, alphas: (
+        gan_penalties.gradient_penalty(
+            critic, real, fake, labels, weight=weight, one_sided=True, interpolation_weights=alphas, tape=tape
+        )
     ),
-    "r1": lambda critic, real, fake, weight, tape, seed: gan_penalties.r1_penalty(
-        critic, real, gamma=weight, tape=tape
+    "r1": lambda critic, real, fake, labels, weight, tape, seed, alphas: gan_penalties.r1_penalty(
+        critic, real, labels, gamma=weight, tape=tape
     ),
-    "r2": lambda critic, real, fake, weight, tape, seed: gan_penalties.r2_penalty(
-        critic, fake, gamma=weight, tape=tape
+    "r2": lambda critic, real, fake, labels, weight, tape, seed, alphas: gan_penalties.r2_penalty(
+        critic, fake, labels, gamma=weight, tape=tape
     ),
-    "dragan": lambda critic, real, fake, weight, tape, seed: gan_penalties.dragan_penalty(
-        critic, real, weight=weight, tape=tape, seed=seed
+    "dragan": lambda critic, real, fake, labels, weight, tape, seed, alphas: gan_penalties.dragan_penalty(
+        critic, real, labels, weight=weight, tape=tape, seed=seed
     ),
 }
 PENALTIES = tuple(_PENALTIES)
+# The penalties evaluated at random interpolates of real and fake samples.
+_INTERPOLATING = ("gradient_penalty", "one_sided_gradient_penalty")
 
 
 @keras.saving.register_keras_serializable(package="keras_lipschitz")
 class GAN(keras.Model):
-    """An unconditional GAN trained by `fit` with k critic steps per generator step.
+    """A GAN trained by `fit` with k critic steps per generator step.
 
-    Each batch that `fit` delivers is split into `d_steps` equal parts: one
-    fresh real batch for each critic step, as in Algorithm 1 of WGAN and
-    WGAN-GP, followed by one generator step. Batch `d_steps * B` thus gives
+    Each batch that `fit` delivers is split into `d_steps` equal parts (part
+    k takes every `d_steps`-th sample from the k-th): one fresh real batch
+    for each critic step, as in Algorithm 1 of WGAN and WGAN-GP, followed by
+    one generator step. Batch `d_steps * B` thus gives
     critic batches of `B`. Everything is static (no `tf.cond`), so the step
     compiles with XLA and runs under every `tf.distribute` strategy; losses
     and penalties are means over the global batch (each replica returns its
     share, and gradients are summed across replicas).
 
+    Conditional GANs (`num_classes` set) train on `(samples, labels)`: the
+    generator takes `[z, labels]` and the discriminator `[samples, labels]`
+    (e.g. conditional batch normalization in G and a projection
+    discriminator, see `keras_lipschitz.architectures`). Fake samples are
+    generated for the labels of the real batch, so they follow the data's
+    class frequencies and a penalty's interpolate has a single label.
+
     Args:
-        generator: Keras model from `(batch, latent_dim)` to samples.
-        discriminator: Keras model from samples to one logit per sample.
+        generator: Keras model from `(batch, latent_dim)` (and labels, when
+            conditional) to samples.
+        discriminator: Keras model from samples (and labels) to one logit per
+            sample.
         latent_dim: size of the latent vector z ~ N(0, I).
+        num_classes: None (unconditional) or the number of classes; labels
+            are integers in `[0, num_classes)`.
         seed: int seed for the latent draws (a `keras.random.SeedGenerator`
             whose state is saved with the model).
         ema_decay: None, or a float in (0, 1): keep an exponential moving
@@ -86,18 +109,24 @@ class GAN(keras.Model):
     Reference:
         Goodfellow et al. 2014, Algorithm 1 (k critic steps);
         Gulrajani et al. 2017, Algorithm 1 (a new real batch per critic step);
-        Heusel et al. 2017 (TTUR: separate optimizers and learning rates).
+        Heusel et al. 2017 (TTUR: separate optimizers and learning rates);
+        Miyato & Koyama 2018 (conditional GANs with a projection discriminator).
     """
 
-    def __init__(self, generator, discriminator, latent_dim, seed=None, ema_decay=None, **kwargs):
+    def __init__(
+        self, generator, discriminator, latent_dim, num_classes=None, seed=None, ema_decay=None, **kwargs
+    ):
         super().__init__(**kwargs)
         _validation.check_positive_integer("latent_dim", latent_dim)
+        if num_classes is not None:
+            _validation.check_positive_integer("num_classes", num_classes)
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be None or in (0, 1) (0.999 is common), got {ema_decay!r}.")
-        _check_models(generator, discriminator, latent_dim)
+        _check_models(generator, discriminator, latent_dim, num_classes)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
+        self.num_classes = num_classes
         self.seed = seed
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -180,32 +209,36 @@ class GAN(keras.Model):
         if not hasattr(self, "d_steps"):
             raise ValueError("Call compile() before fit().")
         if isinstance(x, (np.ndarray, tf.Tensor)):
-            x = self._array_dataset(x, batch_size, shuffle)
+            samples = x if self.num_classes is None else (x, _check_label_array(x, y, self.num_classes))
+            x, y = self._array_dataset(samples, batch_size, shuffle), None
             batch_size = None
         if isinstance(x, tf.data.Dataset):
-            self._check_dataset(x)
+            x = self._check_dataset(x)
             shuffle = False  # arrays were shuffled above; datasets shuffle themselves
         return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
 
     def _array_dataset(self, samples, batch_size, shuffle):
         batch_size = batch_size or 32 * self.d_steps
+        length = len(samples[0]) if isinstance(samples, tuple) else len(samples)
         if batch_size % self.d_steps:
             raise ValueError(
                 f"batch_size={batch_size} cannot be split into d_steps={self.d_steps} equal "
                 f"critic batches: use a multiple of {self.d_steps} (e.g. {self.d_steps * 64})."
             )
-        if len(samples) < batch_size:
-            raise ValueError(f"{len(samples)} samples are fewer than one batch of {batch_size}.")
+        if length < batch_size:
+            raise ValueError(f"{length} samples are fewer than one batch of {batch_size}.")
         dataset = tf.data.Dataset.from_tensor_slices(samples)
         if shuffle:
-            dataset = dataset.shuffle(len(samples), seed=self.seed, reshuffle_each_iteration=True)
+            dataset = dataset.shuffle(length, seed=self.seed, reshuffle_each_iteration=True)
         return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
     def _check_dataset(self, dataset):
+        """Checks the dataset's element spec; returns it, with a label range check when conditional."""
         spec = dataset.element_spec
+        label_spec = None
         if isinstance(spec, (tuple, list)):
-            spec = spec[0]
-        sample_shape = tuple(self.discriminator.input_shape[1:])
+            spec, label_spec = spec[0], (spec[1] if len(spec) > 1 else None)
+        sample_shape = _sample_shape(self.discriminator, self.num_classes)
         if not isinstance(spec, tf.TensorSpec):
             raise ValueError(
                 f"The dataset yields {type(spec).__name__}, not dense tensors; convert ragged or "
@@ -223,17 +256,39 @@ class GAN(keras.Model):
                 "every step has a full batch to split into critic batches."
             )
         _split_sizes(spec.shape[0], self.d_steps)
+        if self.num_classes is None:
+            return dataset
+        _check_label_spec(label_spec, spec.shape[0])
+        return dataset.map(lambda samples, labels: (samples, _assert_label_range(labels, self.num_classes)))
 
-    def call(self, latents, training=False):
-        """The generator's samples, with the EMA weights when there are any."""
+    def call(self, inputs, training=False):
+        """The generator's samples (inputs: z, or `[z, labels]` when conditional), with EMA weights if any."""
         mapping = list(zip(self.generator.trainable_variables, self._ema_weights))
         with keras.StatelessScope(state_mapping=[(v, a.value) for v, a in mapping]):
-            return self.generator(latents, training=training)
+            return self.generator(inputs, training=training)
 
-    def sample(self, num_samples):
-        """`num_samples` generated samples from fresh latents (EMA weights if any)."""
-        latents = keras.random.normal((num_samples, self.latent_dim), seed=self.seed_generator)
-        return self(latents, training=False)
+    def sample(self, num_samples, labels=None, truncation=None):
+        """`num_samples` generated samples from fresh latents (EMA weights if any).
+
+        Args:
+            num_samples: how many samples.
+            labels: for a conditional GAN, the class of each sample (default:
+                the classes in turn, `0, 1, ..., num_classes - 1, 0, ...`).
+            truncation: None, or a float > 0: draw latents from the normal
+                truncated to `[-truncation, truncation]` (the truncation trick).
+
+        Returns:
+            A tensor of `num_samples` samples.
+        """
+        latents = normal_latents((num_samples, self.latent_dim), seed=self.seed_generator, truncation=truncation)
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError("This GAN is unconditional (num_classes=None): sample() takes no labels.")
+            return self(latents, training=False)
+        if labels is None:
+            labels = np.arange(num_samples) % self.num_classes
+        labels = _check_label_array(np.zeros(num_samples), labels, self.num_classes)
+        return self([latents, ops.convert_to_tensor(labels)], training=False)
 
     def ema_generator(self):
         """A copy of the generator holding the EMA weights (the generator itself without EMA)."""
@@ -246,10 +301,12 @@ class GAN(keras.Model):
         return copy
 
     def train_step(self, data):
-        real = data[0] if isinstance(data, (tuple, list)) else data
-        for chunk in _split(real, self.d_steps):
-            d_logs = self._critic_step(chunk)
-        g_loss = self._generator_step(ops.shape(chunk)[0])
+        real, labels = _samples_and_labels(data, self.num_classes)
+        chunks = _split(real, self.d_steps)
+        label_chunks = _split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
+        for chunk, chunk_labels in zip(chunks, label_chunks):
+            d_logs = self._critic_step(chunk, chunk_labels)
+        g_loss = self._generator_step(ops.shape(chunk)[0], chunk_labels)
         self._update_ema()
         # Losses are each replica's share of a global mean; the trackers
         # average over replicas, so log the share times the replica count.
@@ -260,33 +317,40 @@ class GAN(keras.Model):
         return _logs_for_keras({name: tracker.result() for name, tracker in self._trackers.items()})
 
     def _latents(self, batch):
-        """This replica's slice of one global batch of latents.
+        return self._replica_rows(keras.random.normal, (batch, self.latent_dim))
+
+    def _replica_rows(self, draw, shape):
+        """This replica's rows of one draw for the global batch.
 
         Every replica draws the same global batch (same seed state) and
-        keeps its own rows, so replicas get distinct latents and a run on
-        N replicas sees exactly the latents of a one-device run.
+        keeps its own rows, so replicas get distinct values and a run on N
+        replicas sees exactly the draws of a one-device run.
         """
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        latents = keras.random.normal((batch * replicas, self.latent_dim), seed=self.seed_generator)
+        batch = shape[0]
+        values = draw((batch * replicas, *shape[1:]), seed=self.seed_generator)
         if replicas == 1:
-            return latents
+            return values
         replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        return tf.slice(latents, [replica * batch, 0], [batch, self.latent_dim])
+        return tf.slice(values, [replica * batch] + [0] * (len(shape) - 1), list(shape))
 
-    def _critic_step(self, real):
+    def _critic_step(self, real, labels):
         latents = self._latents(ops.shape(real)[0])
         critic_variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             # Samples in the data's dtype (float32 under mixed precision), so
             # penalties interpolate in full precision.
-            fake = ops.cast(self.generator(latents, training=True), real.dtype)
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            fake = ops.cast(self.generator(_inputs(latents, labels), training=True), real.dtype)
+            real_logits = self.discriminator(_inputs(real, labels), training=True)
+            fake_logits = self.discriminator(_inputs(fake, labels), training=True)
             d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
             penalty = ops.zeros((), "float32")
             if self.penalty is not None:
+                alphas = None
+                if self.penalty in _INTERPOLATING:
+                    alphas = self._replica_rows(keras.random.uniform, (ops.shape(real)[0],))
                 penalty = _PENALTIES[self.penalty](
-                    self.discriminator, real, fake, self.penalty_weight, tape, self.seed_generator
+                    self.discriminator, real, fake, labels, self.penalty_weight, tape, self.seed_generator, alphas
                 )
             total = d_loss + penalty
             scaled = self.d_optimizer.scale_loss(total)
@@ -298,12 +362,12 @@ class GAN(keras.Model):
         )
         return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate}
 
-    def _generator_step(self, batch):
+    def _generator_step(self, batch, labels):
         latents = self._latents(batch)
         generator_variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            fake = self.generator(latents, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            fake = self.generator(_inputs(latents, labels), training=True)
+            fake_logits = self.discriminator(_inputs(fake, labels), training=True)
             g_loss = self.gan_loss.generator_loss(fake_logits)
             scaled = self.g_optimizer.scale_loss(g_loss)
         grads = _zeros_for_unconnected(tape.gradient(scaled, generator_variables), generator_variables)
@@ -328,6 +392,7 @@ class GAN(keras.Model):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "latent_dim": self.latent_dim,
+            "num_classes": self.num_classes,
             "seed": self.seed,
             "ema_decay": self.ema_decay,
         }
@@ -370,11 +435,18 @@ def _split_sizes(batch, parts):
         )
 
 
-def _split(real, parts):
-    _split_sizes(real.shape[0], parts)
+def _split(values, parts):
+    """Strided split: part k holds rows k, k + parts, k + 2 * parts, ...
+
+    Under a strategy each replica splits its own rows, and the union of the
+    replicas' part k is then exactly part k of the one-device split of the
+    global batch (a contiguous split would mix different rows).
+    """
+    _split_sizes(values.shape[0], parts)
     if parts == 1:
-        return [real]
-    return tf.split(real, parts, axis=0)
+        return [values]
+    grouped = tf.reshape(values, [values.shape[0] // parts, parts, *values.shape[1:]])
+    return tf.unstack(grouped, axis=1)
 
 
 def _zeros_for_unconnected(grads, variables):
@@ -390,7 +462,40 @@ def _all_layers(model):
             yield layer
 
 
-def _check_models(generator, discriminator, latent_dim):
+def _samples_and_labels(data, num_classes):
+    """`fit` delivers samples, or (samples, labels, ...); labels only matter when conditional."""
+    if not isinstance(data, (tuple, list)):
+        return data, None
+    return data[0], (data[1] if num_classes is not None else None)
+
+
+def _inputs(values, labels):
+    return values if labels is None else [values, labels]
+
+
+def _input_shapes(model, num_classes, name):
+    """The model's input shapes without the batch axis: [main] or [main, labels]."""
+    shapes = model.input_shape
+    shapes = [shapes] if isinstance(shapes, tuple) and not isinstance(shapes[0], (tuple, list)) else list(shapes)
+    shapes = [tuple(shape[1:]) for shape in shapes]
+    expected = 1 if num_classes is None else 2
+    if len(shapes) != expected:
+        what = "one input" if num_classes is None else "two inputs, [values, labels]"
+        raise ValueError(
+            f"With num_classes={num_classes} the {name} must take {what}; it takes {len(shapes)} "
+            f"({shapes}). Conditional models take labels of shape (batch,) or (batch, 1) as their "
+            "second input; unconditional ones take no labels."
+        )
+    if num_classes is not None and shapes[1] not in ((), (1,)):
+        raise ValueError(f"The {name}'s labels input must have shape (batch,) or (batch, 1), not {shapes[1]}.")
+    return shapes
+
+
+def _sample_shape(discriminator, num_classes):
+    return _input_shapes(discriminator, num_classes, "discriminator")[0]
+
+
+def _check_models(generator, discriminator, latent_dim, num_classes=None):
     """Clear errors before training: shapes must chain G -> D -> one logit."""
     for name, model in (("generator", generator), ("discriminator", discriminator)):
         if not isinstance(model, keras.Model) or not model.built:
@@ -398,14 +503,14 @@ def _check_models(generator, discriminator, latent_dim):
                 f"The {name} must be a built Keras model with a known input shape "
                 f"(e.g. keras.Sequential([keras.Input(shape), ...])); got {model!r}."
             )
-    z_shape = tuple(generator.input_shape[1:])
+    z_shape = _input_shapes(generator, num_classes, "generator")[0]
     if z_shape != (latent_dim,):
         raise ValueError(
-            f"The generator takes inputs of shape {z_shape}, but latent_dim={latent_dim}: "
+            f"The generator takes latents of shape {z_shape}, but latent_dim={latent_dim}: "
             f"give the generator keras.Input(({latent_dim},)) or set latent_dim={z_shape[-1]}."
         )
     sample_shape = tuple(generator.output_shape[1:])
-    data_shape = tuple(discriminator.input_shape[1:])
+    data_shape = _sample_shape(discriminator, num_classes)
     if sample_shape != data_shape:
         raise ValueError(
             f"The generator produces samples of shape {sample_shape} but the "
@@ -418,3 +523,58 @@ def _check_models(generator, discriminator, latent_dim):
             f"(batch, 1); it returns (batch, {', '.join(map(str, score_shape))}). "
             "End it with keras.layers.Dense(1) and no sigmoid."
         )
+
+
+def _check_label_array(samples, labels, num_classes):
+    """Labels given as an array next to `len(samples)` samples: integers in range, one per sample."""
+    if labels is None:
+        raise ValueError(
+            f"This GAN is conditional (num_classes={num_classes}): give labels, "
+            "fit(samples, labels) or a dataset of (samples, labels)."
+        )
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"Labels must be integer class indices of shape (n,), got dtype {labels.dtype} and "
+            f"shape {labels.shape}; convert one-hot labels with argmax(axis=-1)."
+        )
+    if len(labels) != len(samples):
+        raise ValueError(f"{len(samples)} samples but {len(labels)} labels: give one label per sample.")
+    out_of_range = (labels < 0) | (labels >= num_classes)
+    if out_of_range.any():
+        first = int(np.flatnonzero(out_of_range)[0])
+        raise ValueError(
+            f"Label {int(labels[first])} (index {first}) is outside [0, {num_classes}); "
+            f"{int(out_of_range.sum())} labels are out of range. Set num_classes to the number of classes."
+        )
+    return labels.astype("int32")
+
+
+def _check_label_spec(label_spec, batch):
+    if label_spec is None:
+        raise ValueError(
+            "This GAN is conditional: the dataset must yield (samples, labels) pairs, "
+            "e.g. tf.data.Dataset.from_tensor_slices((images, labels)).batch(...)."
+        )
+    if not isinstance(label_spec, tf.TensorSpec) or not label_spec.dtype.is_integer:
+        raise ValueError(f"Labels must be integer class indices, the dataset yields {label_spec}.")
+    if tuple(label_spec.shape) not in ((batch,), (batch, 1)):
+        raise ValueError(
+            f"The dataset yields labels of shape {tuple(label_spec.shape)} for batches of {batch} "
+            f"samples; give one label per sample, shape ({batch},)."
+        )
+
+
+def _assert_label_range(labels, num_classes):
+    # In the input pipeline (host side): an out-of-range label would otherwise
+    # read a wrong embedding row on GPU and TPU without any error.
+    check = tf.debugging.assert_less(
+        tf.cast(labels, tf.int64),
+        tf.cast(num_classes, tf.int64),
+        message=f"a label is >= num_classes={num_classes}; labels must be in [0, num_classes)",
+    )
+    check_low = tf.debugging.assert_non_negative(labels, message="a label is negative")
+    with tf.control_dependencies([check, check_low]):
+        return tf.identity(labels)

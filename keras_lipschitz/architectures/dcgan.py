@@ -2,10 +2,12 @@
 
 import keras
 
-from keras_lipschitz.architectures.mlp import _maybe_spectral
+from keras_lipschitz.architectures import conditioning
 
 
-def dcgan_generator(latent_dim=128, image_size=32, channels=3, base_filters=512, name="dcgan_generator"):
+def dcgan_generator(
+    latent_dim=128, image_size=32, channels=3, base_filters=512, num_classes=None, name="dcgan_generator"
+):
     """z -> dense 4x4 -> stride-2 transposed convolutions with BN and ReLU -> tanh.
 
     For 32x32 this is the SNGAN "standard CNN" generator: 4x4x512, then
@@ -17,37 +19,40 @@ def dcgan_generator(latent_dim=128, image_size=32, channels=3, base_filters=512,
         image_size: 32 or 64 (any `4 * 2**k`).
         channels: output channels.
         base_filters: filters at 4x4, halved at each upsampling.
+        num_classes: None, or the number of classes of a conditional
+            generator: it then takes `[z, labels]` and every batch
+            normalization is conditional (`ConditionalBatchNormalization`).
         name: model name.
 
     Returns:
-        A `keras.Sequential` mapping `(batch, latent_dim)` to images in
-        `[-1, 1]` of shape `(batch, image_size, image_size, channels)`.
+        A functional model mapping `(batch, latent_dim)` (and labels) to
+        images in `[-1, 1]` of shape `(batch, image_size, image_size, channels)`.
 
     Reference:
-        Miyato et al., ICLR 2018, Table 3 (a); Radford et al., ICLR 2016.
+        Miyato et al., ICLR 2018, Table 3 (a); Radford et al., ICLR 2016;
+        Miyato & Koyama, ICLR 2018 (conditional batch normalization).
     """
     upsamplings = _upsamplings(image_size)
-    layers = [
-        keras.Input((latent_dim,)),
-        keras.layers.Dense(4 * 4 * base_filters),
-        keras.layers.Reshape((4, 4, base_filters)),
-        keras.layers.BatchNormalization(),
-        keras.layers.ReLU(),
-    ]
+    z = keras.Input((latent_dim,), name="latents")
+    labels = conditioning.label_input(num_classes)
+    x = keras.layers.Reshape((4, 4, base_filters))(keras.layers.Dense(4 * 4 * base_filters)(z))
+    x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
     filters = base_filters
     for _ in range(upsamplings):
         filters //= 2
-        layers += [
-            keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same"),
-            keras.layers.BatchNormalization(),
-            keras.layers.ReLU(),
-        ]
-    layers += [keras.layers.Conv2D(channels, 3, padding="same", activation="tanh")]
-    return keras.Sequential(layers, name=name)
+        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same")(x)
+        x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
+    images = keras.layers.Conv2D(channels, 3, padding="same", activation="tanh")(x)
+    return keras.Model(conditioning.model_inputs(z, labels), images, name=name)
 
 
 def dcgan_discriminator(
-    image_size=32, channels=3, base_filters=64, spectral_normalization=False, name="dcgan_discriminator"
+    image_size=32,
+    channels=3,
+    base_filters=64,
+    spectral_normalization=False,
+    num_classes=None,
+    name="dcgan_discriminator",
 ):
     """Pairs of 3x3 and stride-2 4x4 convolutions with LeakyReLU(0.1), one logit.
 
@@ -60,32 +65,32 @@ def dcgan_discriminator(
         channels: input channels.
         base_filters: filters of the first pair, doubled each pair.
         spectral_normalization: wrap every convolution and the dense layer.
+        num_classes: None, or the number of classes of a projection
+            discriminator: it then takes `[images, labels]` and adds
+            `<embed(label), features>` to the logit (`ClassProjection`).
         name: model name.
 
     Returns:
-        A `keras.Sequential` mapping images to `(batch, 1)` logits.
+        A functional model mapping images (and labels) to `(batch, 1)` logits.
 
     Reference:
-        Miyato et al., ICLR 2018, Table 3 (b).
+        Miyato et al., ICLR 2018, Table 3 (b); Miyato & Koyama, ICLR 2018, eq. 3.
     """
     sn = spectral_normalization
-    layers = [keras.Input((image_size, image_size, channels))]
+    images = keras.Input((image_size, image_size, channels), name="images")
+    labels = conditioning.label_input(num_classes)
+    x = images
     filters = base_filters
     for _ in range(_upsamplings(image_size)):
-        layers += [
-            _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn),
-            keras.layers.LeakyReLU(0.1),
-            _maybe_spectral(keras.layers.Conv2D(filters, 4, strides=2, padding="same"), sn),
-            keras.layers.LeakyReLU(0.1),
-        ]
+        x = conditioning.maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(x)
+        x = keras.layers.LeakyReLU(0.1)(x)
+        x = conditioning.maybe_spectral(keras.layers.Conv2D(filters, 4, strides=2, padding="same"), sn)(x)
+        x = keras.layers.LeakyReLU(0.1)(x)
         filters *= 2
-    layers += [
-        _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn),
-        keras.layers.LeakyReLU(0.1),
-        keras.layers.Flatten(),
-        _maybe_spectral(keras.layers.Dense(1), sn),
-    ]
-    return keras.Sequential(layers, name=name)
+    x = conditioning.maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(x)
+    features = keras.layers.Flatten()(keras.layers.LeakyReLU(0.1)(x))
+    logits = conditioning.logit_head(features, labels, num_classes, sn)
+    return keras.Model(conditioning.model_inputs(images, labels), logits, name=name)
 
 
 def _upsamplings(image_size):

@@ -2,15 +2,19 @@
 
 import keras
 
-from keras_lipschitz.architectures.mlp import _maybe_spectral
+from keras_lipschitz.architectures import conditioning
+from keras_lipschitz.architectures.conditioning import maybe_spectral as _maybe_spectral
 
 
-def generator_block(x, filters):
-    """BN-ReLU-upsample-conv3x3-BN-ReLU-conv3x3, plus upsample-conv1x1 shortcut."""
+def generator_block(x, filters, labels=None, num_classes=None):
+    """BN-ReLU-upsample-conv3x3-BN-ReLU-conv3x3, plus upsample-conv1x1 shortcut.
+
+    With labels, both batch normalizations are conditional.
+    """
     shortcut = keras.layers.Conv2D(filters, 1)(keras.layers.UpSampling2D()(x))
-    h = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+    h = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
     h = keras.layers.Conv2D(filters, 3, padding="same")(keras.layers.UpSampling2D()(h))
-    h = keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
+    h = keras.layers.ReLU()(conditioning.batch_normalization(h, labels, num_classes))
     h = keras.layers.Conv2D(filters, 3, padding="same")(h)
     return keras.layers.Add()([h, shortcut])
 
@@ -38,31 +42,38 @@ def discriminator_block(x, filters, downsample, spectral_normalization=True, fir
     return keras.layers.Add()([h, shortcut])
 
 
-def resnet_generator(latent_dim=128, channels=3, filters=256, name="sngan_resnet_generator"):
+def resnet_generator(latent_dim=128, channels=3, filters=256, num_classes=None, name="sngan_resnet_generator"):
     """SNGAN's ResNet generator for 32x32 (Miyato et al. 2018, Table 4 (a)).
 
     Args:
         latent_dim: size of z.
         channels: output channels.
         filters: channels of every residual block (256).
+        num_classes: None, or the number of classes: the generator then takes
+            `[z, labels]` with conditional batch normalization (the cGAN of
+            Miyato & Koyama).
         name: model name.
 
     Returns:
-        A functional model from `(batch, latent_dim)` to `(batch, 32, 32, channels)` in [-1, 1].
+        A functional model from `(batch, latent_dim)` (and labels) to `(batch, 32, 32, channels)` in [-1, 1].
 
     Reference:
-        Miyato et al., ICLR 2018, Appendix B.4, Table 4; Gulrajani et al. 2017.
+        Miyato et al., ICLR 2018, Appendix B.4, Table 4; Gulrajani et al. 2017;
+        Miyato & Koyama, ICLR 2018.
     """
-    z = keras.Input((latent_dim,))
+    z = keras.Input((latent_dim,), name="latents")
+    labels = conditioning.label_input(num_classes)
     x = keras.layers.Reshape((4, 4, filters))(keras.layers.Dense(4 * 4 * filters)(z))
     for _ in range(3):
-        x = generator_block(x, filters)
-    x = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
+        x = generator_block(x, filters, labels, num_classes)
+    x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
     images = keras.layers.Conv2D(channels, 3, padding="same", activation="tanh")(x)
-    return keras.Model(z, images, name=name)
+    return keras.Model(conditioning.model_inputs(z, labels), images, name=name)
 
 
-def resnet_discriminator(channels=3, filters=128, spectral_normalization=True, name="sngan_resnet_discriminator"):
+def resnet_discriminator(
+    channels=3, filters=128, spectral_normalization=True, num_classes=None, name="sngan_resnet_discriminator"
+):
     """SNGAN's ResNet discriminator for 32x32 (Miyato et al. 2018, Table 4 (b)).
 
     Two downsampling blocks (the first an "optimized block"), two more at
@@ -72,15 +83,18 @@ def resnet_discriminator(channels=3, filters=128, spectral_normalization=True, n
         channels: input channels.
         filters: channels of every residual block (128).
         spectral_normalization: wrap every convolution and the dense layer.
+        num_classes: None, or the number of classes of a projection
+            discriminator (takes `[images, labels]`).
         name: model name.
 
     Returns:
-        A functional model from `(batch, 32, 32, channels)` to `(batch, 1)` logits.
+        A functional model from `(batch, 32, 32, channels)` (and labels) to `(batch, 1)` logits.
 
     Reference:
-        Miyato et al., ICLR 2018, Appendix B.4, Table 4.
+        Miyato et al., ICLR 2018, Appendix B.4, Table 4; Miyato & Koyama, ICLR 2018, eq. 3.
     """
-    images = keras.Input((32, 32, channels))
+    images = keras.Input((32, 32, channels), name="images")
+    labels = conditioning.label_input(num_classes)
     x = discriminator_block(images, filters, downsample=True, spectral_normalization=spectral_normalization, first=True)
     x = discriminator_block(x, filters, downsample=True, spectral_normalization=spectral_normalization)
     x = discriminator_block(x, filters, downsample=False, spectral_normalization=spectral_normalization)
@@ -89,5 +103,5 @@ def resnet_discriminator(channels=3, filters=128, spectral_normalization=True, n
     pooled = keras.layers.GlobalAveragePooling2D()(x)
     # Global *sum* pooling = 64 x the average over the 8x8 map.
     pooled = keras.layers.Rescaling(float(x.shape[1] * x.shape[2]))(pooled)
-    logits = _maybe_spectral(keras.layers.Dense(1), spectral_normalization)(pooled)
-    return keras.Model(images, logits, name=name)
+    logits = conditioning.logit_head(pooled, labels, num_classes, spectral_normalization)
+    return keras.Model(conditioning.model_inputs(images, labels), logits, name=name)

@@ -1,7 +1,15 @@
 """Lipschitz layers."""
 
+from keras_lipschitz.layers.class_projection import ClassProjection
+from keras_lipschitz.layers.conditional_batch_normalization import ConditionalBatchNormalization
 from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
 from keras_lipschitz.layers.self_attention import SelfAttention2D
 from keras_lipschitz.layers.spectral_normalization import SpectralNormalization
 
-__all__ = ["SUPPORTED_LAYERS", "SelfAttention2D", "SpectralNormalization"]
+__all__ = [
+    "SUPPORTED_LAYERS",
+    "ClassProjection",
+    "ConditionalBatchNormalization",
+    "SelfAttention2D",
+    "SpectralNormalization",
+]
