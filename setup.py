@@ -24,6 +24,8 @@ setup(
         "keras_lipschitz.losses",
         "keras_lipschitz.penalties",
         "keras_lipschitz.architectures",
+        "keras_lipschitz.data",
+        "keras_lipschitz.metrics",
         "keras_lipschitz.examples",
         "keras_lipschitz.trainers",
         "keras_lipschitz.export",
@@ -39,10 +41,16 @@ setup(
         "tensorflow>=2.16",
         "keras>=3.6",
         "tensorflow-datasets",
+        # tensorflow-datasets' download_and_prepare imports it (through etils)
+        # but does not declare it.
+        "importlib_resources",
         "tensorflow-gan==2.1.0",
         "absl-py",
         "scikit-learn",
         "numpy",
+        "pillow",
+        "matplotlib",
+        "tensorboard",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist"],
@@ -50,6 +58,7 @@ setup(
     entry_points={
         "console_scripts": [
             "keras-lipschitz-demo=keras_lipschitz.examples.digits_critic:main",
+            "keras-lipschitz-train=keras_lipschitz.trainers.train:run",
         ],
     },
     classifiers=[

@@ -11,7 +11,9 @@ import keras_lipschitz.constraints
 import keras_lipschitz.layers
 import keras_lipschitz.losses
 import keras_lipschitz.penalties
+import keras_lipschitz.latents
 import keras_lipschitz.trainers
+import keras_lipschitz.visualization
 from keras_lipschitz import _tfgan
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -34,6 +36,15 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.penalties.lazy_penalty,
     keras_lipschitz.penalties.OrthogonalRegularizer,
     keras_lipschitz.trainers.GAN,
+    keras_lipschitz.layers.ConditionalBatchNormalization,
+    keras_lipschitz.layers.ClassProjection,
+    keras_lipschitz.latents.normal_latents,
+]
+# Tools with no paper behind them: their examples must run all the same.
+EXAMPLE_OBJECTS = [
+    keras_lipschitz.trainers.callbacks.SampleImages,
+    keras_lipschitz.visualization.image_grid,
+    keras_lipschitz.visualization.scatter_plot,
 ]
 MODULE_DOCSTRINGS = [_tfgan]
 
@@ -66,6 +77,11 @@ def test_docstring_examples_run(obj, tmp_path, monkeypatch):
     docstring = inspect.getdoc(obj)
     assert "Reference" in docstring and "Args:" in docstring and "Returns:" in docstring
     assert _run_blocks(docstring, tmp_path, monkeypatch) >= 1
+
+
+@pytest.mark.parametrize("obj", EXAMPLE_OBJECTS, ids=lambda o: o.__name__)
+def test_tool_docstring_examples_run(obj, tmp_path, monkeypatch):
+    assert _run_blocks(inspect.getdoc(obj), tmp_path, monkeypatch) >= 1
 
 
 @pytest.mark.parametrize("module", MODULE_DOCSTRINGS, ids=lambda m: m.__name__)

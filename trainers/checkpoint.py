@@ -9,14 +9,13 @@ the same directory and renamed into place, so a crash never leaves a
 half-written checkpoint under a checkpoint's name.
 """
 
-import os
 import pathlib
 import re
-import tempfile
 
 import keras
 import numpy as np
 
+from keras_lipschitz import _files
 from keras_lipschitz import _validation
 
 _NAME = re.compile(r"^ckpt-(\d+)\.npz$")
@@ -37,18 +36,9 @@ def state_variables(gan):
 def save(gan, path):
     """Writes the state of `gan` to `path` (`.npz`) atomically."""
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {f"v{index:05d}": np.asarray(variable.numpy()) for index, variable in enumerate(state_variables(gan))}
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise
+    with _files.atomic_write(path) as file:
+        np.savez(file, **arrays)
     return path
 
 
@@ -78,7 +68,7 @@ def checkpoints(directory):
     directory = pathlib.Path(directory)
     if not directory.is_dir():
         return []
-    found = [(int(match.group(1)), directory / name) for name in os.listdir(directory) if (match := _NAME.match(name))]
+    found = [(int(match.group(1)), path) for path in directory.iterdir() if (match := _NAME.match(path.name))]
     return sorted(found)
 
 

@@ -10,6 +10,21 @@ import keras
 from keras_lipschitz.constraints import ClipConstraint
 
 
+def gan():
+    """The standard GAN: non-saturating loss, Adam(2e-4, 0.5, 0.999), 1 critic step, no constraint.
+
+    Reference: Goodfellow et al., NeurIPS 2014 (non-saturating generator
+    loss, Section 3); Radford et al., ICLR 2016 (DCGAN's Adam settings).
+    """
+    return dict(
+        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        loss="non_saturating",
+        penalty=None,
+        d_steps=1,
+    )
+
+
 def wgan():
     """WGAN: Wasserstein loss, RMSprop(5e-5), 5 critic steps, weight clipping.
 

@@ -1,0 +1,268 @@
+"""Datasets by name: embedded mixtures and digits, tensorflow-datasets, folders of images.
+
+Every source becomes a `DataSource`: an unbatched `tf.data.Dataset` of
+(sample, label) pairs with samples scaled to [-1, 1] (images) or left as
+they are (2-D points), plus what a trainer and an evaluation need to know
+(sample shape, number of classes, mixture means, a held-out split).
+"""
+
+import dataclasses
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from keras_lipschitz import _validation
+from keras_lipschitz.data import mixtures
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+@dataclasses.dataclass
+class DataSource:
+    """A dataset and what is known about it.
+
+    Attributes:
+        name: the spec it was loaded from (e.g. "digits", "tfds:mnist").
+        kind: "points" (2-D mixtures) or "images".
+        sample_shape: shape of one sample.
+        num_classes: number of classes, or None when there are no labels.
+        elements: unbatched `tf.data.Dataset` of `(sample, label)` (label 0 when unlabelled).
+        num_examples: size of `elements`, when known.
+        means: the mixture's means (points only).
+        test_samples, test_labels: a held-out split as arrays, when there is one.
+    """
+
+    name: str
+    kind: str
+    sample_shape: tuple
+    num_classes: int | None
+    elements: tf.data.Dataset
+    num_examples: int | None = None
+    means: np.ndarray | None = None
+    test_samples: np.ndarray | None = None
+    test_labels: np.ndarray | None = None
+
+    def batches(self, batch_size, seed=0, labels=None, cache=True):
+        """Shuffled, repeated batches with static shapes for training.
+
+        Args:
+            batch_size: global batch size (for the GAN trainer: d_steps times the critic batch).
+            seed: shuffling seed.
+            labels: include labels (default: when the source has classes).
+            cache: cache the decoded elements in memory (small datasets).
+
+        Returns:
+            A `tf.data.Dataset` of `samples` or `(samples, labels)` batches,
+            `drop_remainder=True`, prefetched.
+        """
+        _validation.check_positive_integer("batch_size", batch_size)
+        if self.num_examples is not None and self.num_examples < batch_size:
+            raise ValueError(
+                f"{self.name} has {self.num_examples} examples, fewer than one batch of {batch_size}; "
+                "use a smaller batch size."
+            )
+        labels = self.num_classes is not None if labels is None else labels
+        dataset = self.elements.cache() if cache else self.elements
+        buffer = min(self.num_examples or 10_000, 10_000)
+        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
+        if not labels:
+            dataset = dataset.map(lambda sample, label: sample)
+        return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_000, seed=0):
+    """Loads a dataset by spec.
+
+    Args:
+        spec: "ring8" or "grid25" (2-D mixtures), "digits" (scikit-learn's
+            8x8 digits), "tfds:NAME" (tensorflow-datasets, e.g. "tfds:mnist",
+            "tfds:cifar10"), or "folder:PATH" (images; class subfolders give
+            labels).
+        image_size: resize images to this square size (tfds and folders;
+            default: 32 for folders, the dataset's own size for tfds).
+        channels: 1 or 3 to convert images (default: the dataset's own, 3 for folders).
+        data_dir: tensorflow-datasets' data directory.
+        num_samples: samples drawn from a mixture.
+        seed: seed of the mixture samples.
+
+    Returns:
+        A `DataSource`.
+
+    Example:
+
+    ```python
+    from keras_lipschitz import data
+
+    source = data.load("digits")
+    print(source.sample_shape, source.num_classes)  # (8, 8, 1) 10
+    batch = next(iter(source.batches(64)))
+    print(batch[0].shape, float(batch[0].numpy().min()) >= -1.0)  # (64, 8, 8, 1) True
+    ```
+    """
+    if not isinstance(spec, str) or not spec:
+        raise ValueError(f"A dataset spec is a non-empty string, got {spec!r}.")
+    if spec in mixtures.STANDARD_DEVIATIONS:
+        return _mixture(spec, num_samples, seed)
+    if spec == "digits":
+        return _digits()
+    if spec.startswith("tfds:"):
+        return _tfds(spec, image_size, channels, data_dir)
+    if spec.startswith("folder:"):
+        return _folder(spec, image_size or 32, channels or 3)
+    raise ValueError(
+        f"Unknown dataset {spec!r}. Use ring8, grid25, digits, tfds:NAME (e.g. tfds:mnist) or "
+        "folder:PATH (a folder of images, optionally in class subfolders)."
+    )
+
+
+def _mixture(name, num_samples, seed):
+    samples, components = mixtures.sample_mixture(name, num_samples, seed)
+    return DataSource(
+        name=name,
+        kind="points",
+        sample_shape=(2,),
+        num_classes=None,
+        elements=tf.data.Dataset.from_tensor_slices((samples, components)),
+        num_examples=num_samples,
+        means=mixtures.mixture_means(name),
+    )
+
+
+def digits_arrays():
+    """scikit-learn's bundled 8x8 digits in [-1, 1], split 80/20 (stratified, fixed seed).
+
+    Returns:
+        `(train_images, train_labels, test_images, test_labels)`; images are
+        float32 `(n, 8, 8, 1)`, labels int32.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = (digits.images[..., None] / 8.0 - 1.0).astype("float32")  # pixel values are 0..16
+    labels = digits.target.astype("int32")
+    train_x, test_x, train_y, test_y = train_test_split(
+        images, labels, test_size=0.2, random_state=0, stratify=labels
+    )
+    return train_x, train_y, test_x, test_y
+
+
+def _digits():
+    train_x, train_y, test_x, test_y = digits_arrays()
+    return DataSource(
+        name="digits",
+        kind="images",
+        sample_shape=(8, 8, 1),
+        num_classes=10,
+        elements=tf.data.Dataset.from_tensor_slices((train_x, train_y)),
+        num_examples=len(train_x),
+        test_samples=test_x,
+        test_labels=test_y,
+    )
+
+
+def _to_unit_range(image, image_size, channels):
+    """uint8 image -> float32 in [-1, 1], resized and converted to `channels`."""
+    image = tf.convert_to_tensor(image)
+    if channels == 3 and image.shape[-1] == 1:
+        image = tf.image.grayscale_to_rgb(image)
+    elif channels == 1 and image.shape[-1] == 3:
+        image = tf.image.rgb_to_grayscale(image)
+    image = tf.cast(image, tf.float32)
+    if image_size is not None and tuple(image.shape[:2]) != (image_size, image_size):
+        image = tf.image.resize(image, (image_size, image_size), method="area", antialias=True)
+    return image / 127.5 - 1.0
+
+
+def _tfds(spec, image_size, channels, data_dir):
+    import tensorflow_datasets as tfds
+
+    name = spec[len("tfds:") :]
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+        builder.download_and_prepare()
+    except Exception as error:  # tfds raises many kinds; all mean "could not get it"
+        raise RuntimeError(
+            f"Could not load {spec} with tensorflow-datasets ({type(error).__name__}: {error}). "
+            "It needs internet access the first time (or a prepared --data_dir); without it, "
+            "use digits, ring8 or grid25."
+        ) from error
+    features = builder.info.features
+    if "image" not in features:
+        raise ValueError(f"{spec} has no 'image' feature (features: {list(features)}).")
+    image_shape = features["image"].shape
+    channels = channels or image_shape[-1]
+    size = image_size or image_shape[0]
+    if size is None:
+        raise ValueError(f"{spec} has images of varying size: give an image size.")
+    num_classes = features["label"].num_classes if "label" in features else None
+    split = "train" if "train" in builder.info.splits else list(builder.info.splits)[0]
+
+    def convert(example):
+        label = tf.cast(example["label"], tf.int32) if num_classes else tf.constant(0, tf.int32)
+        return _to_unit_range(example["image"], size, channels), label
+
+    elements = builder.as_dataset(split=split).map(convert, num_parallel_calls=tf.data.AUTOTUNE)
+    return DataSource(
+        name=spec,
+        kind="images",
+        sample_shape=(size, size, channels),
+        num_classes=num_classes,
+        elements=elements,
+        num_examples=builder.info.splits[split].num_examples,
+    )
+
+
+def _folder(spec, image_size, channels):
+    root = pathlib.Path(spec[len("folder:") :]).expanduser()
+    if not root.is_dir():
+        raise ValueError(f"{spec}: {root} is not a directory.")
+    classes = sorted(path.name for path in root.iterdir() if path.is_dir())
+    if classes:
+        files = [(path, label) for label, name in enumerate(classes) for path in _images_in(root / name)]
+    else:
+        files = [(path, 0) for path in _images_in(root)]
+    if not files:
+        raise ValueError(
+            f"{spec}: no images ({', '.join(IMAGE_SUFFIXES)}) in {root} or its class subfolders."
+        )
+    _check_readable([path for path, _ in files])
+    paths = tf.constant([str(path) for path, _ in files])
+    labels = tf.constant([label for _, label in files], tf.int32)
+
+    def decode(path, label):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+        image.set_shape([None, None, channels])
+        return _to_unit_range(image, image_size, channels), label
+
+    elements = tf.data.Dataset.from_tensor_slices((paths, labels)).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+    return DataSource(
+        name=spec,
+        kind="images",
+        sample_shape=(image_size, image_size, channels),
+        num_classes=len(classes) if len(classes) > 1 else None,
+        elements=elements,
+        num_examples=len(files),
+    )
+
+
+def _images_in(directory):
+    return sorted(path for path in directory.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _check_readable(paths):
+    """Opens every image once, so a corrupt file is reported by path before training."""
+    from PIL import Image
+
+    bad = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except Exception as error:  # PIL raises several types for bad files
+            bad.append(f"{path} ({type(error).__name__}: {error})")
+    if bad:
+        listed = "\n  ".join(bad[:10])
+        more = f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise ValueError(f"{len(bad)} image file(s) cannot be read; remove or fix them:\n  {listed}{more}")

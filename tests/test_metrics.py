@@ -1,0 +1,116 @@
+"""Evaluation metrics against independent implementations (scipy, sklearn, numpy) and closed forms."""
+
+import keras
+import numpy as np
+import pytest
+import scipy.linalg
+from sklearn.neighbors import NearestNeighbors
+
+from keras_lipschitz import data
+from keras_lipschitz import metrics
+
+RNG = np.random.default_rng(0)
+
+
+def test_mixture_quality_counts_modes_quality_and_kl():
+    means = data.mixture_means("ring8")
+    # 10 samples exactly on mode 0, 10 on mode 3, 5 far away from every mode.
+    samples = np.concatenate([np.repeat(means[[0]], 10, 0), np.repeat(means[[3]], 10, 0), np.full((5, 2), 5.0)])
+    quality = metrics.mixture_quality(samples, means, 0.01)
+    assert quality["modes"] == 2
+    assert quality["high_quality"] == pytest.approx(20 / 25)
+    assert quality["reverse_kl"] == pytest.approx(np.log(8 / 2))  # half/half on 2 of 8 modes
+    # 3 sigma is inside, 3.1 sigma is not.
+    edge = metrics.mixture_quality(means[[0, 0]] + np.array([[0.0299, 0], [0.031, 0]]), means, 0.01)
+    assert edge["high_quality"] == 0.5
+    real, _ = data.sample_mixture("grid25", 2500, seed=3)
+    real_quality = metrics.mixture_quality(real, data.mixture_means("grid25"), 0.05)
+    assert real_quality["modes"] == 25 and real_quality["high_quality"] > 0.98
+    assert real_quality["reverse_kl"] < 0.02
+    assert metrics.mixture_quality(np.full((3, 2), 9.0), means, 0.01)["reverse_kl"] == float("inf")
+
+
+def test_class_coverage():
+    coverage = metrics.class_coverage(np.array([0, 0, 1, 1]), 4)
+    assert coverage["classes"] == 2 and coverage["class_kl"] == pytest.approx(np.log(2))
+    assert metrics.class_coverage(np.arange(40) % 10, 10)["class_kl"] == pytest.approx(0.0, abs=1e-12)
+
+
+def _numpy_fid(a, b):
+    covariance_a, covariance_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = scipy.linalg.sqrtm(covariance_a @ covariance_b).real
+    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(covariance_a + covariance_b - 2 * root))
+
+
+def test_frechet_distance_matches_scipy():
+    a = RNG.normal(size=(400, 6))
+    b = RNG.normal(0.5, 1.5, size=(300, 6)) @ RNG.normal(size=(6, 6))
+    assert metrics.frechet_distance(a, b) == pytest.approx(_numpy_fid(a, b), rel=1e-4)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-3)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        metrics.frechet_distance(a, np.full_like(a, np.nan))
+
+
+def test_kernel_distance_matches_the_unbiased_mmd():
+    a = RNG.normal(size=(200, 5))
+    b = RNG.normal(0.3, 1.0, size=(150, 5))
+
+    def kernel(x, y):
+        return (x @ y.T / x.shape[1] + 1.0) ** 3
+
+    kxx, kyy, kxy = kernel(a, a), kernel(b, b), kernel(a, b)
+    m, n = len(a), len(b)
+    expected = ((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+                - 2 * kxy.mean())
+    kid, _ = metrics.kernel_distance(a, b)
+    assert kid == pytest.approx(expected, rel=1e-3, abs=1e-5)
+
+
+def test_inception_score_matches_its_formula():
+    logits = RNG.normal(size=(500, 10)) * 3
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    expected = np.exp(np.mean(np.sum(p * (np.log(p) - np.log(p.mean(0))), axis=1)))
+    assert metrics.inception_score(logits) == pytest.approx(expected, rel=1e-4)
+    confident = np.eye(10)[np.arange(1000) % 10] * 50.0
+    assert metrics.inception_score(confident) == pytest.approx(10.0, rel=1e-3)
+
+
+def _reference_coverage(manifold, queries, k):
+    radii = NearestNeighbors(n_neighbors=k + 1).fit(manifold).kneighbors(manifold)[0][:, k]
+    return float(np.mean([(np.linalg.norm(manifold - q, axis=1) <= radii).any() for q in queries]))
+
+
+def test_precision_recall_match_a_nearest_neighbours_implementation():
+    real = RNG.normal(size=(300, 4))
+    generated = RNG.normal(0.8, 0.5, size=(250, 4))
+    precision, recall = metrics.precision_recall(real, generated, k=3, batch_size=64)
+    assert precision == pytest.approx(_reference_coverage(real, generated, 3))
+    assert recall == pytest.approx(_reference_coverage(generated, real, 3))
+    assert 0 < recall < precision < 1  # a narrower generator: precise, low recall
+    assert metrics.precision_recall(real, real) == (1.0, 1.0)
+
+
+def test_digits_classifier_is_accurate_and_deterministic():
+    first, second = metrics.DigitsClassifier(seed=0, epochs=15), metrics.DigitsClassifier(seed=0, epochs=15)
+    assert first.accuracy > 0.95
+    features, logits = first(first.test_images[:20])
+    assert features.shape == (20, 128) and logits.shape == (20, 10)
+    np.testing.assert_allclose(second(first.test_images[:20])[1], logits, atol=1e-5)
+    with pytest.raises(ValueError, match=r"\(n, 8, 8, 1\)"):
+        first(np.zeros((2, 16, 16, 1)))
+
+
+def test_inception_features_load_a_local_weights_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="InceptionV3 weights not found"):
+        metrics.InceptionFeatures(tmp_path / "missing.h5")
+    keras.utils.set_random_seed(0)
+    inception = keras.applications.InceptionV3(weights=None, classifier_activation=None)
+    path = tmp_path / "inception.weights.h5"
+    inception.save_weights(path)
+    extractor = metrics.InceptionFeatures(path)
+    images = RNG.uniform(-1, 1, size=(2, 32, 32, 1)).astype("float32")
+    features, logits = extractor(images)
+    resized = keras.ops.image.resize(np.repeat(images, 3, -1), (299, 299))
+    np.testing.assert_allclose(logits, inception(resized), rtol=1e-4, atol=1e-4)
+    assert features.shape == (2, 2048)

@@ -1,0 +1,122 @@
+"""Callbacks that show a GAN's progress: sample pictures on fixed latents, in PNG and TensorBoard."""
+
+import pathlib
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_lipschitz import _validation
+from keras_lipschitz import visualization
+from keras_lipschitz.latents import normal_latents
+
+
+class SampleImages(keras.callbacks.Callback):
+    """Every N generator steps, draws samples from the same latents and saves the picture.
+
+    The latents (and, for a conditional GAN, the labels `0, 1, ...` in turn)
+    are drawn once from `seed`, so successive pictures differ only by
+    training. Images become a grid (`samples-<step>.png`); 2-D samples a
+    scatter plot over `reference` points (e.g. the mixture's means). With
+    `log_dir` the pictures also go to TensorBoard as image summaries under
+    `log_dir/samples` (tag `samples`), next to the scalars that
+    `keras.callbacks.TensorBoard(log_dir)` writes.
+
+    Args:
+        directory: None, or where the PNG files go.
+        log_dir: None, or a TensorBoard log directory.
+        every_n_steps: int >= 1, in generator steps; a picture is also made
+            at the end of training.
+        num_samples: how many samples per picture.
+        seed: int seed of the fixed latents.
+        truncation: None, or the truncation of the fixed latents.
+        reference: optional `(m, 2)` points drawn under 2-D samples.
+
+    Example:
+
+    ```python
+    import tempfile
+    import numpy as np
+    from keras_lipschitz.architectures import mlp_discriminator, mlp_generator
+    from keras_lipschitz.trainers import GAN, presets
+    from keras_lipschitz.trainers.callbacks import SampleImages
+
+    gan = GAN(mlp_generator(latent_dim=2), mlp_discriminator(), latent_dim=2, seed=0)
+    gan.compile(**presets.sngan())
+    directory = tempfile.mkdtemp()
+    callback = SampleImages(directory, every_n_steps=2, num_samples=256)
+    gan.fit(np.zeros((256, 2), "float32"), batch_size=64, verbose=0, callbacks=[callback])
+    print([path.name for path in callback.written])  # scatter plots at steps 2 and 4
+    ```
+    """
+
+    def __init__(
+        self,
+        directory=None,
+        log_dir=None,
+        every_n_steps=500,
+        num_samples=64,
+        seed=0,
+        truncation=None,
+        reference=None,
+    ):
+        super().__init__()
+        _validation.check_positive_integer("every_n_steps", every_n_steps)
+        _validation.check_positive_integer("num_samples", num_samples)
+        if directory is None and log_dir is None:
+            raise ValueError("SampleImages needs a directory for PNG files, a TensorBoard log_dir, or both.")
+        self.directory = None if directory is None else pathlib.Path(directory)
+        self.log_dir = log_dir
+        self.every_n_steps = every_n_steps
+        self.num_samples = num_samples
+        self.seed = seed
+        self.truncation = truncation
+        self.reference = reference
+        self.written = []
+        self._writer = None
+        self._inputs = None
+        self._last_step = None
+
+    def fixed_inputs(self):
+        """The generator inputs every picture uses: latents, or [latents, labels]."""
+        if self._inputs is None:
+            latents = normal_latents(
+                (self.num_samples, self.model.latent_dim), seed=self.seed, truncation=self.truncation
+            )
+            if self.model.num_classes is None:
+                self._inputs = latents
+            else:
+                labels = tf.constant(np.arange(self.num_samples) % self.model.num_classes, "int32")
+                self._inputs = [latents, labels]
+        return self._inputs
+
+    def samples(self):
+        """The GAN's samples (EMA weights if any) on the fixed inputs, as a float32 numpy array."""
+        return np.asarray(keras.ops.convert_to_numpy(self.model(self.fixed_inputs(), training=False)), "float32")
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        if step % self.every_n_steps == 0:
+            self._picture(step)
+
+    def on_train_end(self, logs=None):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        if step != self._last_step:
+            self._picture(step)
+        if self._writer is not None:
+            self._writer.flush()
+
+    def _picture(self, step):
+        self._last_step = step
+        samples = self.samples()
+        if samples.ndim == 2:
+            pixels = visualization.scatter_plot(samples, reference=self.reference, title=f"step {step}")
+        else:
+            pixels = visualization.image_grid(samples)
+        if self.directory is not None:
+            self.written.append(visualization.save_png(pixels, self.directory / f"samples-{step:08d}.png"))
+        if self.log_dir is not None:
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(str(pathlib.Path(self.log_dir) / "samples"))
+            with self._writer.as_default():
+                tf.summary.image("samples", pixels[None], step=step)

@@ -1,0 +1,155 @@
+"""Evaluating a GAN during and after training: mixtures, digits, natural images."""
+
+import json
+import math
+
+import keras
+import numpy as np
+
+from keras_lipschitz import _files
+from keras_lipschitz import _validation
+from keras_lipschitz import metrics
+from keras_lipschitz.data import mixtures
+
+MIXTURE_SAMPLES = 2500  # the VEEGAN / PacGAN protocol
+
+
+class Evaluator:
+    """Computes the metrics that fit a data source, from a GAN's samples.
+
+    * 2-D mixtures: modes captured, high-quality fraction, reverse KL (2,500 samples).
+    * digits: FID, KID, IS and precision/recall in the feature space of a
+      classifier trained on the digits' train split, class coverage and
+      class-histogram KL; the real-vs-real FID (train vs test split) is
+      reported next to them as the floor.
+    * other images: the same (without classes) with InceptionV3 features,
+      when `inception_weights` is given; nothing otherwise.
+
+    Args:
+        source: a `keras_lipschitz.data.DataSource`.
+        num_samples: generated (and real) samples for image metrics.
+        inception_weights: path of InceptionV3 weights, for non-digit images.
+        seed: seed of the digits classifier.
+    """
+
+    def __init__(self, source, num_samples=1000, inception_weights=None, seed=0):
+        _validation.check_positive_integer("num_samples", num_samples)
+        self.source = source
+        self.num_samples = num_samples
+        self.extractor = None
+        self.reference = {}
+        if source.kind == "points":
+            return
+        if source.name == "digits":
+            self.extractor = metrics.DigitsClassifier(seed=seed)
+            self.reference["classifier_test_accuracy"] = self.extractor.accuracy
+        elif inception_weights:
+            self.extractor = metrics.InceptionFeatures(inception_weights)
+        if self.extractor is not None:
+            self._real_features = self.extractor(self._real_images())[0]
+            if source.test_samples is not None:
+                test_features = self.extractor(source.test_samples)[0]
+                self.reference["fid_real_vs_real"] = metrics.frechet_distance(self._real_features, test_features)
+
+    @property
+    def available(self):
+        return self.source.kind == "points" or self.extractor is not None
+
+    def _real_images(self):
+        images = []
+        for batch, _ in self.source.elements.batch(500).take(math.ceil(self.num_samples / 500)):
+            images.append(np.asarray(batch))
+        return np.concatenate(images)[: self.num_samples]
+
+    def __call__(self, gan):
+        """Returns a dict of metric name to value for `gan`'s samples (EMA weights if any)."""
+        if self.source.kind == "points":
+            samples = _sample(gan, MIXTURE_SAMPLES)
+            name = self.source.name
+            quality = metrics.mixture_quality(samples, self.source.means, mixtures.STANDARD_DEVIATIONS[name])
+            return {key: value for key, value in quality.items() if key != "mode_histogram"}
+        if self.extractor is None:
+            return {}
+        features, logits = self.extractor(_sample(gan, self.num_samples))
+        precision, recall = metrics.precision_recall(self._real_features, features)
+        kid, _ = metrics.kernel_distance(self._real_features, features)
+        results = {
+            "fid": metrics.frechet_distance(self._real_features, features),
+            "kid": kid,
+            "inception_score": metrics.inception_score(logits),
+            "precision": precision,
+            "recall": recall,
+        }
+        if self.source.name == "digits":
+            coverage = metrics.class_coverage(np.argmax(logits, axis=1), 10)
+            results.update(classes=coverage["classes"], class_kl=coverage["class_kl"])
+        return {**results, **self.reference}
+
+
+def _sample(gan, count):
+    batches = []
+    for start in range(0, count, 500):
+        batches.append(np.asarray(gan.sample(min(500, count - start)), "float32"))
+    return np.concatenate(batches)
+
+
+class EvaluationCallback(keras.callbacks.Callback):
+    """Runs an `Evaluator` every N generator steps and at the end; keeps every result in a JSON file.
+
+    Args:
+        evaluator: an `Evaluator`.
+        every_n_steps: int >= 1.
+        path: None, or a JSON file rewritten (atomically) after each evaluation.
+        log_dir: None, or a TensorBoard log directory for `eval/<metric>` scalars.
+    """
+
+    def __init__(self, evaluator, every_n_steps, path=None, log_dir=None):
+        super().__init__()
+        _validation.check_positive_integer("every_n_steps", every_n_steps)
+        self.evaluator = evaluator
+        self.every_n_steps = every_n_steps
+        self.path = path
+        self.log_dir = log_dir
+        self.results = _read_results(path)
+        self._writer = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        if step % self.every_n_steps == 0:
+            self.evaluate(step)
+
+    def on_train_end(self, logs=None):
+        step = int(self.model.g_optimizer.iterations.numpy())
+        if not self.results or self.results[-1]["step"] != step:
+            self.evaluate(step)
+
+    def evaluate(self, step):
+        values = self.evaluator(self.model)
+        self.results = [row for row in self.results if row["step"] != step] + [{"step": step, **values}]
+        if self.path is not None:
+            with _files.atomic_write(self.path, "w") as file:
+                json.dump(self.results, file, indent=2)
+        if self.log_dir is not None:
+            self._scalars(step, values)
+        return values
+
+    def _scalars(self, step, values):
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(self.log_dir))
+        with self._writer.as_default():
+            for name, value in values.items():
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    tf.summary.scalar(f"eval/{name}", value, step=step)
+        self._writer.flush()
+
+
+def _read_results(path):
+    if path is None:
+        return []
+    try:
+        with open(path) as file:
+            return json.load(file)
+    except FileNotFoundError:
+        return []

@@ -1,0 +1,297 @@
+"""`keras-lipschitz-train`: train a Lipschitz-constrained GAN, with pictures, evaluation and checkpoints.
+
+With no flags it trains an SNGAN on scikit-learn's bundled 8x8 digits (no
+download) in a few CPU minutes and writes everything under `runs/`:
+
+    keras-lipschitz-train
+    keras-lipschitz-train --dataset=grid25 --gan=wgan_gp --steps=3000
+    keras-lipschitz-train --dataset=tfds:cifar10 --architecture=resnet --strategy=mirrored
+
+Run it again with the same `--out_dir` to resume from the newest checkpoint.
+"""
+
+import json
+import pathlib
+import sys
+import time
+
+from absl import app
+from absl import flags
+
+GANS = ("sngan", "wgan_gp", "wgan", "gan")
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+ARCHITECTURES = ("auto", "mlp", "dcgan", "resnet")
+
+FLAGS = flags.FLAGS
+# The recipe.
+flags.DEFINE_enum("gan", "sngan", GANS, "Recipe: sngan (hinge + SN critic), wgan_gp (gradient penalty), "
+                  "wgan (weight clipping) or gan (non-saturating loss, no constraint).")
+flags.DEFINE_string("loss", None, "Override the recipe's loss: one of keras_lipschitz.losses.NAMES.")
+flags.DEFINE_string("penalty", None, "Override the recipe's penalty: none, gradient_penalty, "
+                    "one_sided_gradient_penalty, r1, r2 or dragan.")
+flags.DEFINE_float("penalty_weight", None, "Override the penalty weight (lambda, or gamma for R1/R2).")
+flags.DEFINE_integer("d_steps", None, "Override the critic steps per generator step.")
+flags.DEFINE_float("d_learning_rate", None, "Override the critic's learning rate.")
+flags.DEFINE_float("g_learning_rate", None, "Override the generator's learning rate (TTUR when it differs).")
+flags.DEFINE_float("ema_decay", 0.999, "EMA of the generator's weights for sampling and export; 0 turns it off.")
+flags.DEFINE_bool("conditional", False, "Train a conditional GAN on the dataset's labels (conditional BN in G, "
+                  "projection discriminator).")
+flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (mlp for 2-D data, dcgan for images), "
+                  "mlp, dcgan or resnet (SNGAN ResNet, 32x32 images).")
+flags.DEFINE_integer("latent_dim", None, "Latent size (default: 2 for 2-D data, 64 for images).")
+# The data.
+flags.DEFINE_string("dataset", "digits", "ring8, grid25, digits (embedded, no download), tfds:NAME or folder:PATH.")
+flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
+flags.DEFINE_integer("image_size", None, "Resize images to this size (folders default to 32).")
+flags.DEFINE_integer("channels", None, "Convert images to 1 or 3 channels.")
+# The run.
+flags.DEFINE_integer("steps", 2000, "Generator steps to train for (in total, counting resumed ones).")
+flags.DEFINE_integer("batch_size", 64, "Critic batch size (each generator step reads d_steps of them).")
+flags.DEFINE_integer("seed", 0, "Seed of initialization, latents and shuffling.")
+flags.DEFINE_string("out_dir", None, "Output directory (default runs/<dataset>-<gan>); resumes when it holds "
+                    "a checkpoint of the same recipe.")
+flags.DEFINE_integer("log_every", 100, "Generator steps per progress-bar epoch (one History row).")
+flags.DEFINE_integer("sample_every", 500, "Save a sample picture every N generator steps.")
+flags.DEFINE_integer("eval_every", 1000, "Evaluate every N generator steps (and at the end).")
+flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint every N generator steps (and at the end).")
+flags.DEFINE_integer("eval_samples", 1000, "Generated samples for image metrics.")
+flags.DEFINE_string("inception_weights", None, "InceptionV3 weights file for FID/KID/IS on natural images.")
+# The hardware.
+flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy.")
+flags.DEFINE_string("tpu", None, "TPU name or address for --strategy=tpu.")
+flags.DEFINE_enum("mixed_precision", "float32", PRECISIONS, "Keras dtype policy.")
+flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per epoch.")
+
+# Flags that define the recipe: a resumed run must not change them.
+RECIPE_FLAGS = ("gan", "loss", "penalty", "d_steps", "conditional", "architecture", "latent_dim", "dataset",
+                "image_size", "channels", "batch_size", "mixed_precision")
+
+
+def main(argv):
+    del argv
+    settings = _checked_settings()
+    out_dir = pathlib.Path(settings["out_dir"])
+    _check_recipe(out_dir, settings)
+
+    import keras
+    import tensorflow as tf
+
+    from keras_lipschitz import data
+    from keras_lipschitz import visualization
+    from keras_lipschitz.trainers import callbacks
+    from keras_lipschitz.trainers import checkpoint
+    from keras_lipschitz.trainers import evaluation
+
+    keras.config.set_dtype_policy(settings["mixed_precision"])
+    keras.utils.set_random_seed(settings["seed"])
+    strategy = _strategy(tf, settings)
+    source = data.load(settings["dataset"], image_size=settings["image_size"], channels=settings["channels"],
+                       data_dir=settings["data_dir"], seed=settings["seed"])
+    if settings["conditional"] and source.num_classes is None:
+        raise app.UsageError(f"--conditional needs labels, and {source.name} has none.")
+    with strategy.scope():
+        gan, preset = _build(settings, source)
+        gan.compile(**preset, jit_compile=settings["jit_compile"])
+    global_batch = preset["d_steps"] * settings["batch_size"]
+    dataset = source.batches(global_batch, seed=settings["seed"], labels=settings["conditional"])
+
+    checkpoints_dir = out_dir / "checkpoints"
+    found = checkpoint.checkpoints(checkpoints_dir)
+    done = 0
+    if found:
+        done, path = found[-1]
+        checkpoint.restore(gan, path)
+        print(f"Resuming from {path} (step {done}).")
+    steps_per_epoch = min(settings["log_every"], settings["steps"])
+    epochs = -(-settings["steps"] // steps_per_epoch)
+    evaluator = evaluation.Evaluator(source, settings["eval_samples"], settings["inception_weights"], settings["seed"])
+    run_callbacks = [
+        checkpoint.GANCheckpoint(checkpoints_dir, every_n_steps=settings["checkpoint_every"]),
+        callbacks.SampleImages(out_dir / "samples", log_dir=out_dir / "logs", every_n_steps=settings["sample_every"],
+                               num_samples=2500 if source.kind == "points" else 64, seed=settings["seed"],
+                               reference=source.means),
+        keras.callbacks.TensorBoard(out_dir / "logs"),
+        keras.callbacks.CSVLogger(out_dir / "history.csv", append=bool(found)),
+    ]
+    evaluation_callback = None
+    if evaluator.available:
+        evaluation_callback = evaluation.EvaluationCallback(
+            evaluator, settings["eval_every"], path=out_dir / "metrics.json", log_dir=out_dir / "logs" / "eval")
+        run_callbacks.append(evaluation_callback)
+    else:
+        print(f"No evaluation for {source.name}: give --inception_weights for FID/KID/IS on natural images.")
+    started = time.time()
+    if done < settings["steps"]:
+        gan.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs, initial_epoch=done // steps_per_epoch,
+                callbacks=run_callbacks, verbose=settings["verbose"])
+    minutes = (time.time() - started) / 60
+
+    history = _read_history(out_dir / "history.csv")
+    if history:
+        visualization.save_png(visualization.plot_curves(history), out_dir / "curves.png")
+    generator_path = out_dir / "generator.keras"
+    gan.ema_generator().save(generator_path)
+    results = evaluation_callback.results[-1] if evaluation_callback and evaluation_callback.results else {}
+    _summary(settings, source, out_dir, results, minutes)
+
+
+def _checked_settings():
+    """The flags as a dict, with every value checked and a clear message for a wrong one."""
+    settings = {name: FLAGS[name].value for name in FLAGS if name in _OWN_FLAGS}
+    positive = ("steps", "batch_size", "log_every", "sample_every", "eval_every", "checkpoint_every", "eval_samples")
+    for name in positive + ("d_steps", "latent_dim", "image_size"):
+        value = settings[name]
+        if value is not None and value < 1:
+            raise app.UsageError(f"--{name} must be >= 1, got {value}.")
+    if settings["channels"] not in (None, 1, 3):
+        raise app.UsageError(f"--channels must be 1 or 3, got {settings['channels']}.")
+    if not 0.0 <= settings["ema_decay"] < 1.0:
+        raise app.UsageError(f"--ema_decay must be in [0, 1) (0 turns EMA off), got {settings['ema_decay']}.")
+    for name in ("d_learning_rate", "g_learning_rate", "penalty_weight"):
+        if settings[name] is not None and not settings[name] > 0:
+            raise app.UsageError(f"--{name} must be > 0, got {settings[name]}.")
+    from keras_lipschitz import losses
+    from keras_lipschitz.trainers import PENALTIES
+
+    if settings["loss"] is not None and settings["loss"] not in losses.NAMES:
+        raise app.UsageError(f"--loss must be one of {', '.join(losses.NAMES)}, got {settings['loss']!r}.")
+    if settings["penalty"] is not None and settings["penalty"] not in ("none",) + PENALTIES:
+        raise app.UsageError(f"--penalty must be none or one of {', '.join(PENALTIES)}, got {settings['penalty']!r}.")
+    if settings["strategy"] == "tpu" and not settings["tpu"]:
+        raise app.UsageError("--strategy=tpu needs --tpu (the TPU's name or grpc:// address; 'local' on a TPU VM).")
+    if settings["out_dir"] is None:
+        settings["out_dir"] = str(pathlib.Path("runs") / f"{settings['dataset'].replace(':', '_').replace('/', '_')}"
+                                  f"-{settings['gan']}")
+    return settings
+
+
+def _check_recipe(out_dir, settings):
+    """Writes the recipe to out_dir/config.json, or refuses to resume a run of another recipe."""
+    from keras_lipschitz import _files
+
+    path = out_dir / "config.json"
+    recipe = {name: settings[name] for name in RECIPE_FLAGS}
+    if path.exists():
+        saved = json.loads(path.read_text())
+        changed = {name: (saved.get(name), value) for name, value in recipe.items() if saved.get(name) != value}
+        if changed:
+            details = ", ".join(f"--{name} was {old!r}, now {new!r}" for name, (old, new) in changed.items())
+            raise app.UsageError(
+                f"{out_dir} holds a run of a different recipe ({details}). Use another --out_dir, "
+                "or the same flags to resume it."
+            )
+        return
+    with _files.atomic_write(path, "w") as file:
+        json.dump(recipe, file, indent=2)
+
+
+def _strategy(tf, settings):
+    name = settings["strategy"]
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=settings["tpu"])
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    return tf.distribute.get_strategy()
+
+
+def _build(settings, source):
+    """The generator, the critic and the compile arguments of the recipe with the flags' overrides."""
+    from keras_lipschitz import architectures
+    from keras_lipschitz.trainers import GAN
+    from keras_lipschitz.trainers import presets
+
+    preset = getattr(presets, settings["gan"])()
+    architecture = settings["architecture"]
+    if architecture == "auto":
+        architecture = "mlp" if source.kind == "points" else "dcgan"
+    if (architecture == "mlp") != (source.kind == "points"):
+        raise app.UsageError(f"--architecture={architecture} does not fit {source.kind} data ({source.name}).")
+    num_classes = source.num_classes if settings["conditional"] else None
+    latent_dim = settings["latent_dim"] or (2 if source.kind == "points" else 64)
+    spectral = settings["gan"] == "sngan"
+    if architecture == "mlp":
+        generator = architectures.mlp_generator(latent_dim=latent_dim, num_classes=num_classes)
+        critic = architectures.mlp_discriminator(spectral_normalization=spectral, num_classes=num_classes)
+    elif architecture == "dcgan":
+        size, _, channels = source.sample_shape
+        generator = architectures.dcgan_generator(latent_dim, image_size=size, channels=channels,
+                                                  base_filters=min(512, 64 * size // 4), num_classes=num_classes)
+        critic = architectures.dcgan_discriminator(image_size=size, channels=channels, spectral_normalization=spectral,
+                                                   num_classes=num_classes)
+    else:
+        if source.sample_shape[:2] != (32, 32):
+            raise app.UsageError(f"--architecture=resnet takes 32x32 images; {source.name} has "
+                                 f"{source.sample_shape}: add --image_size=32.")
+        channels = source.sample_shape[-1]
+        generator = architectures.resnet_generator(latent_dim, channels=channels, num_classes=num_classes)
+        critic = architectures.resnet_discriminator(channels=channels, spectral_normalization=spectral,
+                                                    num_classes=num_classes)
+    if settings["gan"] == "wgan":
+        presets.apply_weight_clipping(critic)
+    overrides = {
+        "loss": settings["loss"],
+        "penalty_weight": settings["penalty_weight"],
+        "d_steps": settings["d_steps"],
+    }
+    preset.update({key: value for key, value in overrides.items() if value is not None})
+    if settings["penalty"] is not None:
+        preset["penalty"] = None if settings["penalty"] == "none" else settings["penalty"]
+    for key, flag in (("d_optimizer", "d_learning_rate"), ("g_optimizer", "g_learning_rate")):
+        if settings[flag] is not None:
+            preset[key].learning_rate = settings[flag]
+    gan = GAN(generator, critic, latent_dim=latent_dim, num_classes=num_classes, seed=settings["seed"],
+              ema_decay=settings["ema_decay"] or None)
+    return gan, preset
+
+
+def _read_history(path):
+    import csv
+
+    if not path.exists():
+        return {}
+    with open(path) as file:
+        rows = list(csv.DictReader(file))
+    # Keras' CSVLogger adds val_* columns of "NA" when there is no validation data.
+    names = [name for name in (rows[0] if rows else {}) if name != "epoch" and not name.startswith("val_")]
+    return {name: [float(row[name]) for row in rows] for name in names}
+
+
+def _summary(settings, source, out_dir, results, minutes):
+    print()
+    print(f"Trained {settings['gan']} on {source.name} for {settings['steps']} generator steps "
+          f"({minutes:.1f} min this session).")
+    if results:
+        print(f"{'metric':<26}{'value':>12}")
+        print("-" * 38)
+        for name, value in results.items():
+            text = f"{value:.4f}" if isinstance(value, float) else str(value)
+            print(f"{name:<26}{text:>12}")
+    print("Written:")
+    for name in ("config.json", "checkpoints", "samples", "logs", "history.csv", "curves.png", "metrics.json",
+                 "generator.keras"):
+        if (out_dir / name).exists():
+            print(f"  {out_dir / name}")
+    sys.stdout.flush()
+
+
+_OWN_FLAGS = ("gan", "loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate",
+              "ema_decay", "conditional", "architecture", "latent_dim", "dataset", "data_dir", "image_size",
+              "channels", "steps", "batch_size", "seed", "out_dir", "log_every", "sample_every", "eval_every",
+              "checkpoint_every", "eval_samples", "inception_weights", "strategy", "tpu", "mixed_precision",
+              "jit_compile", "verbose")
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
