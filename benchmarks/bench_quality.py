@@ -1,0 +1,130 @@
+"""Sample quality: the 2-D mixture tables of VEEGAN / PacGAN, and digits, over seeds.
+
+Trains the GAN (non-saturating, "gan"), WGAN-GP and SNGAN recipes on the
+ring of 8 and the grid of 25 Gaussians (the protocol of VEEGAN Table 1 and
+PacGAN Table 1: 2,500 samples, high quality within 3 sigma, modes captured,
+reverse KL of the mode histogram) over several seeds, and prints mean +-
+standard error next to the published rows. On digits it trains SNGAN and
+reports class coverage, class-histogram KL and FID in the digits
+classifier's feature space next to the real-vs-real FID. Each run's CPU
+seconds are measured (the target is <= 5 CPU minutes per run).
+
+Usage:
+    python benchmarks/bench_quality.py [--seeds 5] [--mixtures ring8,grid25] [--recipes gan,wgan_gp,sngan]
+        [--digits_seeds 3]
+"""
+
+import argparse
+import os
+import pathlib
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+
+import _harness  # noqa: E402
+from keras_lipschitz import data  # noqa: E402
+from keras_lipschitz.architectures import dcgan_discriminator  # noqa: E402
+from keras_lipschitz.architectures import dcgan_generator  # noqa: E402
+from keras_lipschitz.architectures import mlp_discriminator  # noqa: E402
+from keras_lipschitz.architectures import mlp_generator  # noqa: E402
+from keras_lipschitz.trainers import GAN  # noqa: E402
+from keras_lipschitz.trainers import presets  # noqa: E402
+from keras_lipschitz.trainers.evaluation import Evaluator  # noqa: E402
+
+# Published rows (modes, % high quality), from ../shared/REFERENCES.md.
+PUBLISHED = {
+    "grid25": {"GAN": (17.3, 94.8), "ALI": (24.1, 95.7), "PacGAN4": (24.8, 93.6), "VEEGAN": (24.6, 40.0),
+               "Unrolled": (23.6, 16.0), "WGAN-GP": (24.2, 28.7), "GDPP": (24.8, 68.5)},
+    "ring8": {"GAN (PacGAN arch)": (6.3, 98.2), "PacGAN2": (7.9, 95.6), "VEEGAN": (8.0, 52.9),
+              "Unrolled": (7.6, 35.6)},
+}
+# The mixture recipe: the paper presets with a larger learning rate (which
+# the small 2-D problem tolerates) decayed to 0 by a cosine, and an EMA
+# generator for sampling. WGAN-GP's generator steps cost 5 critic steps, so it
+# gets fewer of them to stay inside the time budget.
+MIXTURE = dict(batch=256, latent_dim=8, units=256, learning_rate=1e-3, ema_decay=0.999)
+GENERATOR_STEPS = {"gan": 8000, "sngan": 8000, "wgan_gp": 3000}
+
+
+def train_mixture(name, recipe, seed):
+    keras.utils.set_random_seed(seed)
+    source = data.load(name, seed=seed)
+    preset = getattr(presets, recipe)()
+    steps = GENERATOR_STEPS[recipe]
+    for key, iterations in (("d_optimizer", steps * preset["d_steps"]), ("g_optimizer", steps)):
+        preset[key].learning_rate = keras.optimizers.schedules.CosineDecay(MIXTURE["learning_rate"], iterations)
+    generator = mlp_generator(latent_dim=MIXTURE["latent_dim"], units=MIXTURE["units"])
+    critic = mlp_discriminator(units=MIXTURE["units"], spectral_normalization=recipe == "sngan")
+    gan = GAN(generator, critic, latent_dim=MIXTURE["latent_dim"], seed=seed, ema_decay=MIXTURE["ema_decay"])
+    gan.compile(**preset)
+    started, wall = time.process_time(), time.perf_counter()
+    gan.fit(source.batches(preset["d_steps"] * MIXTURE["batch"], seed=seed), steps_per_epoch=steps,
+            epochs=1, verbose=0)
+    timing = {"cpu_seconds": time.process_time() - started, "wall_seconds": time.perf_counter() - wall}
+    quality = Evaluator(source)(gan)
+    print(f"  {name} {recipe} seed {seed}: {quality['modes']} modes, {100 * quality['high_quality']:.1f}% high "
+          f"quality, KL {quality['reverse_kl']:.3f}, {timing['wall_seconds']:.0f} s", flush=True)
+    return {**quality, **timing, "generator_steps": steps}
+
+
+def train_digits(seed, steps=2000):
+    keras.utils.set_random_seed(seed)
+    source = data.load("digits")
+    gan = GAN(dcgan_generator(64, image_size=8, channels=1, base_filters=128),
+              dcgan_discriminator(image_size=8, channels=1, spectral_normalization=True),
+              latent_dim=64, seed=seed, ema_decay=0.999)
+    gan.compile(**presets.sngan())
+    started, wall = time.process_time(), time.perf_counter()
+    gan.fit(source.batches(64, seed=seed, labels=False), steps_per_epoch=steps, epochs=1, verbose=0)
+    timing = {"cpu_seconds": time.process_time() - started, "wall_seconds": time.perf_counter() - wall}
+    return {**Evaluator(source, seed=seed)(gan), **timing}
+
+
+def _mean_se(values):
+    mean = statistics.fmean(values)
+    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
+    return mean, se
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--mixtures", default="ring8,grid25")
+    parser.add_argument("--recipes", default="gan,wgan_gp,sngan")
+    parser.add_argument("--digits_seeds", type=int, default=3)
+    parser.add_argument("--output", default=str(pathlib.Path(__file__).parent / "results" / "quality.json"))
+    args = parser.parse_args()
+
+    results = {"benchmark": "sample_quality", **_harness.environment(), "mixture_recipe": MIXTURE, "runs": {}}
+    for name in filter(None, args.mixtures.split(",")):
+        print(f"\n{name}: 2,500 samples; mean +- standard error over {args.seeds} seeds")
+        header = f"{'recipe':<20}{'modes':>14}{'% high quality':>18}{'reverse KL':>16}{'wall s / run':>13}"
+        print(header)
+        print("-" * len(header))
+        for recipe in filter(None, args.recipes.split(",")):
+            runs = [train_mixture(name, recipe, seed) for seed in range(args.seeds)]
+            results["runs"][f"{name}:{recipe}"] = runs
+            modes = _mean_se([run["modes"] for run in runs])
+            quality = _mean_se([100 * run["high_quality"] for run in runs])
+            kl = _mean_se([run["reverse_kl"] for run in runs])
+            cpu = max(run["wall_seconds"] for run in runs)
+            print(f"{'ours ' + recipe:<20}{modes[0]:>8.1f} +-{modes[1]:>4.1f}{quality[0]:>11.1f} +-{quality[1]:>4.1f}"
+                  f"{kl[0]:>10.3f} +-{kl[1]:>5.3f}{cpu:>13.0f}")
+        for row, (modes, quality) in PUBLISHED[name].items():
+            print(f"{row + ' (published)':<20}{modes:>14.1f}{quality:>18.1f}{'-':>16}{'-':>13}")
+
+    if args.digits_seeds:
+        print(f"\ndigits, SNGAN (DCGAN 8x8), {args.digits_seeds} seeds; features of the digits classifier")
+        runs = [train_digits(seed) for seed in range(args.digits_seeds)]
+        results["runs"]["digits:sngan"] = runs
+        for key in ("classes", "class_kl", "fid", "fid_real_vs_real", "precision", "recall", "wall_seconds"):
+            mean, se = _mean_se([run[key] for run in runs])
+            print(f"{key:<22}{mean:>10.3f} +-{se:>7.3f}")
+    _harness.write_json(results, args.output)
+
+
+if __name__ == "__main__":
+    main()
