@@ -51,6 +51,7 @@ setup(
         "pillow",
         "matplotlib",
         "tensorboard",
+        "ai-edge-litert",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist"],
@@ -59,6 +60,7 @@ setup(
         "console_scripts": [
             "keras-lipschitz-demo=keras_lipschitz.examples.digits_critic:main",
             "keras-lipschitz-train=keras_lipschitz.trainers.train:run",
+            "keras-lipschitz-export=keras_lipschitz.export.command:run",
         ],
     },
     classifiers=[

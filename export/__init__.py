@@ -1,5 +1,10 @@
-"""Generator export (`keras_lipschitz.export` once installed).
+"""Generator export (`keras_lipschitz.export` once installed): SN folded away, SavedModel and TFLite."""
 
-Empty for now: SavedModel and TFLite export are tracked in the project's
-issues.
-"""
+from keras_lipschitz.export.exporter import FORMATS
+from keras_lipschitz.export.exporter import QUANTIZATIONS
+from keras_lipschitz.export.exporter import TOLERANCES
+from keras_lipschitz.export.exporter import export_generator
+from keras_lipschitz.export.exporter import run_tflite
+from keras_lipschitz.export.folding import fold_spectral_normalization
+
+__all__ = ["FORMATS", "QUANTIZATIONS", "TOLERANCES", "export_generator", "fold_spectral_normalization", "run_tflite"]

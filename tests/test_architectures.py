@@ -76,3 +76,12 @@ def test_resnet_discriminator_head_is_global_sum_pooling():
     x = RNG.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
     summed = tf.reduce_sum(features(x), axis=[1, 2])
     np.testing.assert_allclose(discriminator(x), summed @ dense.kernel + dense.bias, rtol=1e-4, atol=1e-4)
+
+
+def test_nearest_upsampling_equals_keras_upsampling():
+    from keras_lipschitz.layers import NearestUpsampling2D
+
+    x = np.random.default_rng(0).normal(size=(3, 5, 4, 2)).astype("float32")
+    np.testing.assert_array_equal(NearestUpsampling2D()(x), keras.layers.UpSampling2D()(x))
+    symbolic = NearestUpsampling2D()(keras.Input((5, 4, 2)))
+    assert tuple(symbolic.shape) == (None, 10, 8, 2)

@@ -11,7 +11,10 @@ import keras_lipschitz.constraints
 import keras_lipschitz.layers
 import keras_lipschitz.losses
 import keras_lipschitz.penalties
+import keras_lipschitz.data
+import keras_lipschitz.export
 import keras_lipschitz.latents
+import keras_lipschitz.metrics
 import keras_lipschitz.trainers
 import keras_lipschitz.visualization
 from keras_lipschitz import _tfgan
@@ -39,12 +42,19 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.layers.ConditionalBatchNormalization,
     keras_lipschitz.layers.ClassProjection,
     keras_lipschitz.latents.normal_latents,
+    keras_lipschitz.export.fold_spectral_normalization,
+    keras_lipschitz.export.export_generator,
+    keras_lipschitz.data.sample_mixture,
+    keras_lipschitz.metrics.mixture_quality,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [
     keras_lipschitz.trainers.callbacks.SampleImages,
     keras_lipschitz.visualization.image_grid,
     keras_lipschitz.visualization.scatter_plot,
+    keras_lipschitz.layers.NearestUpsampling2D,
+    keras_lipschitz.data.load,
+    keras_lipschitz.metrics.DigitsClassifier,
 ]
 MODULE_DOCSTRINGS = [_tfgan]
 

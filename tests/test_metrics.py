@@ -114,3 +114,28 @@ def test_inception_features_load_a_local_weights_file(tmp_path):
     resized = keras.ops.image.resize(np.repeat(images, 3, -1), (299, 299))
     np.testing.assert_allclose(logits, inception(resized), rtol=1e-4, atol=1e-4)
     assert features.shape == (2, 2048)
+
+
+class _RealImages:
+    """Stands in for a GAN whose samples are the digits' held-out images."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def sample(self, count):
+        return self.images[:count]
+
+
+def test_digits_evaluator_scores_real_images_at_the_real_floor():
+    from keras_lipschitz.trainers.evaluation import Evaluator
+
+    source = data.load("digits")
+    evaluator = Evaluator(source, num_samples=360)
+    results = evaluator(_RealImages(source.test_samples))
+    assert results["classes"] == 10 and results["class_kl"] < 0.01
+    assert results["classifier_test_accuracy"] > 0.95
+    # The held-out images are the real-vs-real reference itself.
+    assert results["fid"] == pytest.approx(results["fid_real_vs_real"], rel=0.35)
+    assert results["precision"] > 0.8 and results["recall"] > 0.8
+    noise = _RealImages(RNG.uniform(-1, 1, size=(360, 8, 8, 1)).astype("float32"))
+    assert evaluator(noise)["fid"] > 10 * results["fid"]

@@ -46,6 +46,17 @@ def test_trains_evaluates_resumes_and_refuses_another_recipe(tmp_path):
     assert "holds a run of a different recipe (--gan was 'wgan_gp', now 'sngan')" in other.stderr
 
 
+def test_conditional_digits_run(tmp_path):
+    result = _run("--conditional", "--steps=4", "--log_every=2", "--eval_every=4", "--batch_size=16",
+                  "--out_dir=cond", "--verbose=0", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    last = json.loads((tmp_path / "cond" / "metrics.json").read_text())[-1]
+    assert last["step"] == 4 and {"fid", "kid", "inception_score", "precision", "recall", "classes"} <= set(last)
+    assert last["fid_real_vs_real"] < last["fid"]
+    grid = np.asarray(Image.open(tmp_path / "cond" / "samples" / "samples-00000004.png"))
+    assert grid.shape == (64, 64)  # 8 x 8 digits of 8 x 8 pixels
+
+
 @pytest.mark.parametrize(
     "flags, message",
     [

@@ -6,7 +6,13 @@ from keras_lipschitz.architectures import conditioning
 
 
 def dcgan_generator(
-    latent_dim=128, image_size=32, channels=3, base_filters=512, num_classes=None, name="dcgan_generator"
+    latent_dim=128,
+    image_size=32,
+    channels=3,
+    base_filters=512,
+    num_classes=None,
+    spectral_normalization=False,
+    name="dcgan_generator",
 ):
     """z -> dense 4x4 -> stride-2 transposed convolutions with BN and ReLU -> tanh.
 
@@ -22,6 +28,8 @@ def dcgan_generator(
         num_classes: None, or the number of classes of a conditional
             generator: it then takes `[z, labels]` and every batch
             normalization is conditional (`ConditionalBatchNormalization`).
+        spectral_normalization: wrap the dense layer and every convolution
+            (SN in G, as SAGAN and BigGAN do).
         name: model name.
 
     Returns:
@@ -35,14 +43,16 @@ def dcgan_generator(
     upsamplings = _upsamplings(image_size)
     z = keras.Input((latent_dim,), name="latents")
     labels = conditioning.label_input(num_classes)
-    x = keras.layers.Reshape((4, 4, base_filters))(keras.layers.Dense(4 * 4 * base_filters)(z))
+    sn = spectral_normalization
+    dense = conditioning.maybe_spectral(keras.layers.Dense(4 * 4 * base_filters), sn)
+    x = keras.layers.Reshape((4, 4, base_filters))(dense(z))
     x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
     filters = base_filters
     for _ in range(upsamplings):
         filters //= 2
-        x = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same")(x)
+        x = conditioning.maybe_spectral(keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same"), sn)(x)
         x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
-    images = keras.layers.Conv2D(channels, 3, padding="same", activation="tanh")(x)
+    images = conditioning.maybe_spectral(keras.layers.Conv2D(channels, 3, padding="same", activation="tanh"), sn)(x)
     return keras.Model(conditioning.model_inputs(z, labels), images, name=name)
 
 

@@ -4,18 +4,20 @@ import keras
 
 from keras_lipschitz.architectures import conditioning
 from keras_lipschitz.architectures.conditioning import maybe_spectral as _maybe_spectral
+from keras_lipschitz.layers import NearestUpsampling2D
 
 
-def generator_block(x, filters, labels=None, num_classes=None):
+def generator_block(x, filters, labels=None, num_classes=None, spectral_normalization=False):
     """BN-ReLU-upsample-conv3x3-BN-ReLU-conv3x3, plus upsample-conv1x1 shortcut.
 
     With labels, both batch normalizations are conditional.
     """
-    shortcut = keras.layers.Conv2D(filters, 1)(keras.layers.UpSampling2D()(x))
+    sn = spectral_normalization
+    shortcut = _maybe_spectral(keras.layers.Conv2D(filters, 1), sn)(NearestUpsampling2D()(x))
     h = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
-    h = keras.layers.Conv2D(filters, 3, padding="same")(keras.layers.UpSampling2D()(h))
+    h = _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(NearestUpsampling2D()(h))
     h = keras.layers.ReLU()(conditioning.batch_normalization(h, labels, num_classes))
-    h = keras.layers.Conv2D(filters, 3, padding="same")(h)
+    h = _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(h)
     return keras.layers.Add()([h, shortcut])
 
 
@@ -42,7 +44,14 @@ def discriminator_block(x, filters, downsample, spectral_normalization=True, fir
     return keras.layers.Add()([h, shortcut])
 
 
-def resnet_generator(latent_dim=128, channels=3, filters=256, num_classes=None, name="sngan_resnet_generator"):
+def resnet_generator(
+    latent_dim=128,
+    channels=3,
+    filters=256,
+    num_classes=None,
+    spectral_normalization=False,
+    name="sngan_resnet_generator",
+):
     """SNGAN's ResNet generator for 32x32 (Miyato et al. 2018, Table 4 (a)).
 
     Args:
@@ -52,6 +61,8 @@ def resnet_generator(latent_dim=128, channels=3, filters=256, num_classes=None, 
         num_classes: None, or the number of classes: the generator then takes
             `[z, labels]` with conditional batch normalization (the cGAN of
             Miyato & Koyama).
+        spectral_normalization: wrap every convolution and the dense layer
+            (SN in G, as SAGAN and BigGAN do).
         name: model name.
 
     Returns:
@@ -63,11 +74,12 @@ def resnet_generator(latent_dim=128, channels=3, filters=256, num_classes=None, 
     """
     z = keras.Input((latent_dim,), name="latents")
     labels = conditioning.label_input(num_classes)
-    x = keras.layers.Reshape((4, 4, filters))(keras.layers.Dense(4 * 4 * filters)(z))
+    sn = spectral_normalization
+    x = keras.layers.Reshape((4, 4, filters))(_maybe_spectral(keras.layers.Dense(4 * 4 * filters), sn)(z))
     for _ in range(3):
-        x = generator_block(x, filters, labels, num_classes)
+        x = generator_block(x, filters, labels, num_classes, sn)
     x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
-    images = keras.layers.Conv2D(channels, 3, padding="same", activation="tanh")(x)
+    images = _maybe_spectral(keras.layers.Conv2D(channels, 3, padding="same", activation="tanh"), sn)(x)
     return keras.Model(conditioning.model_inputs(z, labels), images, name=name)
 
 

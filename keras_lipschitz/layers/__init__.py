@@ -5,11 +5,13 @@ from keras_lipschitz.layers.conditional_batch_normalization import ConditionalBa
 from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
 from keras_lipschitz.layers.self_attention import SelfAttention2D
 from keras_lipschitz.layers.spectral_normalization import SpectralNormalization
+from keras_lipschitz.layers.upsampling import NearestUpsampling2D
 
 __all__ = [
     "SUPPORTED_LAYERS",
     "ClassProjection",
     "ConditionalBatchNormalization",
+    "NearestUpsampling2D",
     "SelfAttention2D",
     "SpectralNormalization",
 ]

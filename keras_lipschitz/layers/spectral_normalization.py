@@ -187,6 +187,21 @@ class SpectralNormalization(keras.layers.Wrapper):
             for operator, vector in zip(self._operators, self._singular_vectors)
         }
 
+    def normalized_kernels(self):
+        """The kernels the next inference call computes with, `W_SN = c * W / sigma`.
+
+        A dict from each normalized kernel variable's path to its float32
+        normalized value, with sigma from the
+        current kernel and stored state (what `sigmas` returns). Used to fold
+        the normalization into a plain layer for export.
+        """
+        sigmas = self.sigmas
+        return {
+            operator.variable.path: _float32_value(operator.variable)
+            * (self.lipschitz_constant / ops.maximum(sigmas[operator.name], self.epsilon))
+            for operator in self._operators
+        }
+
     @property
     def sigma(self):
         """The wrapped layer's estimated spectral norm before normalization.

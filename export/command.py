@@ -1,0 +1,60 @@
+"""`keras-lipschitz-export`: export a trained generator to SavedModel and TFLite.
+
+    keras-lipschitz-export --model=runs/digits-sngan --output_dir=exported/digits
+    keras-lipschitz-export --model=generator.keras --output_dir=out --quantizations=float32,int8 --output=uint8
+
+`--model` is a `.keras` generator file or a training run's out dir (its
+`generator.keras`, the EMA generator that `keras-lipschitz-train` saves).
+"""
+
+import json
+import pathlib
+
+from absl import app
+from absl import flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model", None, "A .keras generator file, or a keras-lipschitz-train out dir.")
+flags.DEFINE_string("output_dir", None, "Where to write the export (must not exist unless --overwrite).")
+flags.DEFINE_list("formats", ["saved_model", "tflite"], "Formats: saved_model, tflite.")
+flags.DEFINE_list("quantizations", ["float32", "float16", "int8"], "TFLite quantizations: float32, float16, int8.")
+flags.DEFINE_float("truncation", None, "Truncation of the latents drawn by the `sample(seed, num)` signature.")
+flags.DEFINE_enum("output", "float", ["float", "uint8"], "Serve floats in [-1, 1] or uint8 images.")
+flags.DEFINE_bool("overwrite", False, "Replace an existing --output_dir.")
+
+
+def main(argv):
+    del argv
+    if not FLAGS.model or not FLAGS.output_dir:
+        raise app.UsageError("Give --model (a .keras file or a training run's directory) and --output_dir.")
+    path = pathlib.Path(FLAGS.model)
+    if path.is_dir():
+        path = path / "generator.keras"
+    if not path.is_file():
+        raise app.UsageError(f"No generator at {path}: give a .keras file or a keras-lipschitz-train out dir.")
+    if FLAGS.truncation is not None and not FLAGS.truncation > 0:
+        raise app.UsageError(f"--truncation must be > 0, got {FLAGS.truncation}.")
+
+    import keras
+
+    import keras_lipschitz  # noqa: F401  (registers the library's layers for loading)
+    from keras_lipschitz.export import export_generator
+
+    generator = keras.saving.load_model(path, safe_mode=True)
+    try:
+        report = export_generator(generator, FLAGS.output_dir, formats=FLAGS.formats,
+                                  quantizations=FLAGS.quantizations, truncation=FLAGS.truncation,
+                                  output=FLAGS.output, overwrite=FLAGS.overwrite)
+    except (ValueError, FileExistsError) as error:
+        raise app.UsageError(str(error)) from error
+    print(json.dumps(report, indent=2))
+    print(f"Exported to {FLAGS.output_dir}")
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,87 @@
+"""Folding SpectralNormalization into plain layers: `W <- c * W / sigma`, no state left."""
+
+import keras
+import numpy as np
+
+from keras_lipschitz.layers import SpectralNormalization
+
+
+def fold_spectral_normalization(model):
+    """A plain copy of `model` with every `SpectralNormalization` folded into its layer.
+
+    Each wrapper becomes a copy of the layer it wraps whose kernel holds
+    `lipschitz_constant * W / sigma`, sigma computed now from the current
+    kernel and power-iteration state (exactly what the wrapper's next
+    inference call divides by). The copy has no power iteration and no
+    singular-vector state; its outputs equal the model's inference outputs.
+    Other layers are copied with their weights (batch-norm statistics
+    included). Nested models are folded recursively.
+
+    Args:
+        model: a built Sequential or functional Keras model.
+
+    Returns:
+        A new model of the same inputs and outputs.
+
+    Example:
+
+    ```python
+    import keras
+    import numpy as np
+    from keras_lipschitz.export import fold_spectral_normalization
+    from keras_lipschitz.layers import SpectralNormalization
+
+    model = keras.Sequential([keras.Input((3,)), SpectralNormalization(keras.layers.Dense(2))])
+    plain = fold_spectral_normalization(model)
+    x = np.ones((1, 3), "float32")
+    assert np.allclose(plain(x), model(x), atol=1e-6)
+    assert not any(isinstance(layer, SpectralNormalization) for layer in plain.layers)
+    ```
+
+    Reference:
+        Miyato et al., ICLR 2018, eq. 8 (W_SN = W / sigma(W)).
+    """
+    if not isinstance(model, keras.Model) or not model.built:
+        raise ValueError(f"fold_spectral_normalization takes a built Keras model, got {model!r}.")
+    pairs = []
+
+    def clone(layer):
+        if isinstance(layer, keras.Model):
+            folded = fold_spectral_normalization(layer)
+            return folded
+        _refuse_hidden_normalization(layer)
+        source = layer.layer if isinstance(layer, SpectralNormalization) else layer
+        copy = source.__class__.from_config(source.get_config())
+        pairs.append((layer, copy))
+        return copy
+
+    folded = keras.models.clone_model(model, clone_function=clone)
+    for original, copy in pairs:
+        copy.set_weights(_plain_weights(original))
+    return folded
+
+
+def _plain_weights(layer):
+    """The weights of `layer` as its plain copy holds them (normalized kernels folded in)."""
+    if not isinstance(layer, SpectralNormalization):
+        return layer.get_weights()
+    normalized = layer.normalized_kernels()
+    return [
+        np.asarray(normalized[variable.path]).astype(variable.dtype) if variable.path in normalized else variable.numpy()
+        for variable in layer.layer.weights
+    ]
+
+
+def _refuse_hidden_normalization(layer):
+    hidden = [
+        sublayer.name
+        for sublayer in layer._flatten_layers(include_self=False)
+        if isinstance(sublayer, SpectralNormalization)
+    ]
+    if hidden:
+        raise ValueError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) holds SpectralNormalization inside it "
+            f"({', '.join(hidden)}), which cannot be folded from outside; build it without spectral "
+            "normalization for the exported generator (SN matters in the critic; in G it only regularizes "
+            "training) or wrap its sublayers at the model level."
+        )
