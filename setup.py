@@ -54,7 +54,8 @@ setup(
         "ai-edge-litert",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist"],
+        "onnx": ["tf2onnx", "onnxruntime"],
+        "test": ["pytest>=8", "pytest-xdist", "tf2onnx", "onnxruntime"],
     },
     entry_points={
         "console_scripts": [

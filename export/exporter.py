@@ -1,5 +1,6 @@
 """Exporting a generator for serving: SavedModel with named signatures, TFLite, a report."""
 
+import importlib.util
 import json
 import math
 import pathlib
@@ -14,6 +15,8 @@ from keras_lipschitz import _files
 from keras_lipschitz.export.folding import fold_spectral_normalization
 
 FORMATS = ("saved_model", "tflite")
+# Opt-in: Keras' ONNX exporter needs the `onnx` extra (tf2onnx, onnxruntime).
+OPTIONAL_FORMATS = ("onnx",)
 QUANTIZATIONS = ("float32", "float16", "int8")
 OUTPUTS = ("float", "uint8")
 # Documented agreement of each TFLite quantization with the Keras generator
@@ -58,7 +61,9 @@ def export_generator(
             labels) to samples, or a `keras_lipschitz.trainers.GAN`.
         directory: output directory; must not exist unless `overwrite`.
         formats: any of `"saved_model"`, `"tflite"` (TFLite needs the SavedModel
-            step, which is then kept only if asked for).
+            step, which is then kept only if asked for), and `"onnx"` (Keras'
+            ONNX exporter; `pip install "keras-lipschitz[onnx]"`), checked with
+            onnxruntime.
         quantizations: TFLite quantizations among `"float32"`, `"float16"`, `"int8"`.
         truncation: None or a float > 0 for the `sample` signature.
         output: `"float"` or `"uint8"`.
@@ -133,6 +138,11 @@ def _export(plain, generator, staging, formats, quantizations, latent_dim, condi
         report["files"][f"tflite_{quantization}"] = _size(path)
         report["max_abs_difference"][f"tflite_{quantization}"] = _difference(
             run_tflite(path, inputs, conditional), expected)
+    if "onnx" in formats:
+        path = staging / "generator.onnx"
+        _write_onnx(plain, inputs, path)
+        report["files"]["onnx"] = _size(path)
+        report["max_abs_difference"]["onnx"] = _difference(_postprocess(_run_onnx(path, inputs), output), expected)
     if "saved_model" in formats:
         report["files"]["saved_model"] = _size(saved_model)
     else:
@@ -144,6 +154,22 @@ def _export(plain, generator, staging, formats, quantizations, latent_dim, condi
     return report
 
 
+def _write_onnx(plain, inputs, path):
+    if importlib.util.find_spec("tf2onnx") is None:  # what Keras' ONNX exporter runs on
+        raise ValueError('The onnx format needs tf2onnx and onnxruntime: pip install "keras-lipschitz[onnx]".')
+    plain(inputs, training=False)  # Keras' exporter wants a model that has been called
+    plain.export(str(path), format="onnx", verbose=False)
+
+
+def _run_onnx(path, inputs):
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path))
+    values = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    feed = {spec.name: np.asarray(value) for spec, value in zip(session.get_inputs(), values)}
+    return session.run(None, feed)[0]
+
+
 def _generator_of(model):
     if hasattr(model, "ema_generator") and hasattr(model, "generator"):
         return model.ema_generator()  # a trained GAN: its EMA weights when it has them
@@ -152,7 +178,10 @@ def _generator_of(model):
 
 def _checked_choices(formats, quantizations, output):
     formats, quantizations = tuple(formats), tuple(quantizations)
-    for name, values, known in (("format", formats, FORMATS), ("quantization", quantizations, QUANTIZATIONS)):
+    for name, values, known in (
+        ("format", formats, FORMATS + OPTIONAL_FORMATS),
+        ("quantization", quantizations, QUANTIZATIONS),
+    ):
         unknown = [value for value in values if value not in known]
         if unknown:
             raise ValueError(f"Unknown {name} {unknown[0]!r}; choose from {', '.join(known)}.")

@@ -97,7 +97,7 @@ def test_exported_graph_has_no_power_iteration(tmp_path):
     without_sn = _generators(spectral_normalization=False)["dcgan"]
     export_generator(with_sn, tmp_path / "sn", formats=("saved_model",))
     export_generator(without_sn, tmp_path / "plain", formats=("saved_model",))
-    (sn_ops, sn_model), (plain_ops, _) = _op_types(tmp_path / "sn" / "saved_model"), _op_types(
+    (sn_ops, _), (plain_ops, _) = _op_types(tmp_path / "sn" / "saved_model"), _op_types(
         tmp_path / "plain" / "saved_model")
     assert sn_ops == plain_ops
     variables = tf.train.list_variables(str(tmp_path / "sn" / "saved_model" / "variables" / "variables"))
@@ -156,6 +156,21 @@ def test_a_gan_exports_its_ema_generator(tmp_path):
     assert not np.allclose(gan(latents), gan.generator(latents), atol=1e-4)
 
 
+@pytest.mark.parametrize("name", ["dcgan", "dcgan_conditional"])
+def test_onnx_export_matches_the_keras_generator(name, tmp_path):
+    import onnxruntime
+
+    generator = _trained(_generators()[name])
+    report = export_generator(generator, tmp_path / "export", formats=("onnx",), quantizations=())
+    assert report["max_abs_difference"]["onnx"] <= 1e-5
+    assert sorted(path.name for path in (tmp_path / "export").iterdir()) == ["generator.onnx", "report.json"]
+    session = onnxruntime.InferenceSession(str(tmp_path / "export" / "generator.onnx"))
+    inputs = _inputs(generator, 3)
+    values = inputs if isinstance(inputs, list) else [inputs]
+    feed = {spec.name: np.asarray(value) for spec, value in zip(session.get_inputs(), values)}
+    np.testing.assert_allclose(session.run(None, feed)[0], generator(inputs, training=False), atol=1e-5)
+
+
 def test_bad_exports_are_refused_and_leave_nothing_behind(tmp_path, monkeypatch):
     generator = _generators()["dcgan"]
     critic = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(1)])
@@ -163,8 +178,8 @@ def test_bad_exports_are_refused_and_leave_nothing_behind(tmp_path, monkeypatch)
         export_generator(critic, tmp_path / "x")
     with pytest.raises(ValueError, match="built Keras model"):
         export_generator(keras.Sequential([keras.layers.Dense(2)]), tmp_path / "x")
-    with pytest.raises(ValueError, match="Unknown format 'onnx'"):
-        export_generator(generator, tmp_path / "x", formats=("onnx",))
+    with pytest.raises(ValueError, match="Unknown format 'pytorch'"):
+        export_generator(generator, tmp_path / "x", formats=("pytorch",))
     (tmp_path / "taken").mkdir()
     with pytest.raises(FileExistsError, match="overwrite"):
         export_generator(generator, tmp_path / "taken")
