@@ -15,6 +15,7 @@ Usage:
 """
 
 import argparse
+import math
 import os
 import pathlib
 import statistics
@@ -86,6 +87,9 @@ def train_digits(seed, steps=2000):
 
 
 def _mean_se(values):
+    values = [float(value) for value in values]
+    if not all(math.isfinite(value) for value in values):  # e.g. KL = inf when no sample is high quality
+        return float("inf"), float("nan")
     mean = statistics.fmean(values)
     se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
     return mean, se
@@ -110,6 +114,7 @@ def main():
         for recipe in filter(None, args.recipes.split(",")):
             runs = [train_mixture(name, recipe, seed) for seed in range(args.seeds)]
             results["runs"][f"{name}:{recipe}"] = runs
+            _harness.write_json(results, args.output)  # keep what is done if a later run fails
             modes = _mean_se([run["modes"] for run in runs])
             quality = _mean_se([100 * run["high_quality"] for run in runs])
             kl = _mean_se([run["reverse_kl"] for run in runs])

@@ -34,6 +34,8 @@ def _generators(spectral_normalization=True):
         "dcgan_conditional": dcgan_generator(LATENT, image_size=8, channels=1, base_filters=32, num_classes=3,
                                              spectral_normalization=spectral_normalization),
         "resnet": resnet_generator(LATENT, channels=3, filters=8, spectral_normalization=spectral_normalization),
+        "resnet_conditional": resnet_generator(LATENT, channels=3, filters=8, num_classes=3,
+                                               spectral_normalization=spectral_normalization),
     }
 
 
@@ -51,7 +53,7 @@ def _trained(generator):
     return generator
 
 
-@pytest.mark.parametrize("name", ["dcgan", "dcgan_conditional", "resnet"])
+@pytest.mark.parametrize("name", ["dcgan", "dcgan_conditional", "resnet", "resnet_conditional"])
 def test_folding_matches_the_wrapped_generator_exactly(name):
     generator = _trained(_generators()[name])
     plain = fold_spectral_normalization(generator)
@@ -63,7 +65,7 @@ def test_folding_matches_the_wrapped_generator_exactly(name):
     assert [w.shape for w in plain.weights] == [w.shape for w in plain_architecture.weights]
 
 
-@pytest.mark.parametrize("name", ["dcgan", "dcgan_conditional", "resnet"])
+@pytest.mark.parametrize("name", ["dcgan", "dcgan_conditional", "resnet", "resnet_conditional"])
 def test_saved_model_and_tflite_round_trips(name, tmp_path):
     generator = _trained(_generators()[name])
     report = export_generator(generator, tmp_path / "export")
@@ -210,9 +212,10 @@ def test_export_command(tmp_path):
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     command = [sys.executable, "-m", "keras_lipschitz.export.command", f"--model={tmp_path}",
                f"--output_dir={tmp_path / 'out'}", "--quantizations=float32"]
-    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
+    # Not from the repository root, where ./keras_lipschitz would shadow the installed package.
+    result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["max_abs_difference"]["tflite_float32"] <= 1e-5
-    again = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
     assert again.returncode != 0 and "overwrite" in again.stderr

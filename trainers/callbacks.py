@@ -9,9 +9,10 @@ import tensorflow as tf
 from keras_lipschitz import _validation
 from keras_lipschitz import visualization
 from keras_lipschitz.latents import normal_latents
+from keras_lipschitz.trainers.periodic import EveryNSteps
 
 
-class SampleImages(keras.callbacks.Callback):
+class SampleImages(EveryNSteps):
     """Every N generator steps, draws samples from the same latents and saves the picture.
 
     The latents (and, for a conditional GAN, the labels `0, 1, ...` in turn)
@@ -60,14 +61,12 @@ class SampleImages(keras.callbacks.Callback):
         truncation=None,
         reference=None,
     ):
-        super().__init__()
-        _validation.check_positive_integer("every_n_steps", every_n_steps)
+        super().__init__(every_n_steps)
         _validation.check_positive_integer("num_samples", num_samples)
         if directory is None and log_dir is None:
             raise ValueError("SampleImages needs a directory for PNG files, a TensorBoard log_dir, or both.")
         self.directory = None if directory is None else pathlib.Path(directory)
         self.log_dir = log_dir
-        self.every_n_steps = every_n_steps
         self.num_samples = num_samples
         self.seed = seed
         self.truncation = truncation
@@ -75,7 +74,6 @@ class SampleImages(keras.callbacks.Callback):
         self.written = []
         self._writer = None
         self._inputs = None
-        self._last_step = None
 
     def fixed_inputs(self):
         """The generator inputs every picture uses: latents, or [latents, labels]."""
@@ -94,20 +92,7 @@ class SampleImages(keras.callbacks.Callback):
         """The GAN's samples (EMA weights if any) on the fixed inputs, as a float32 numpy array."""
         return np.asarray(keras.ops.convert_to_numpy(self.model(self.fixed_inputs(), training=False)), "float32")
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
-        if step % self.every_n_steps == 0:
-            self._picture(step)
-
-    def on_train_end(self, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
-        if step != self._last_step:
-            self._picture(step)
-        if self._writer is not None:
-            self._writer.flush()
-
-    def _picture(self, step):
-        self._last_step = step
+    def at_step(self, step):
         samples = self.samples()
         if samples.ndim == 2:
             pixels = visualization.scatter_plot(samples, reference=self.reference, title=f"step {step}")
@@ -120,3 +105,4 @@ class SampleImages(keras.callbacks.Callback):
                 self._writer = tf.summary.create_file_writer(str(pathlib.Path(self.log_dir) / "samples"))
             with self._writer.as_default():
                 tf.summary.image("samples", pixels[None], step=step)
+            self._writer.flush()

@@ -12,11 +12,11 @@ half-written checkpoint under a checkpoint's name.
 import pathlib
 import re
 
-import keras
 import numpy as np
 
 from keras_lipschitz import _files
 from keras_lipschitz import _validation
+from keras_lipschitz.trainers.periodic import EveryNSteps
 
 _NAME = re.compile(r"^ckpt-(\d+)\.npz$")
 
@@ -72,7 +72,7 @@ def checkpoints(directory):
     return sorted(found)
 
 
-class GANCheckpoint(keras.callbacks.Callback):
+class GANCheckpoint(EveryNSteps):
     """Saves the whole GAN state every `every_n_steps` steps; resumes from the latest.
 
     On `fit`'s start, the newest checkpoint in `directory` (if any) is
@@ -104,16 +104,11 @@ class GANCheckpoint(keras.callbacks.Callback):
     """
 
     def __init__(self, directory, every_n_steps=1000, max_to_keep=3):
-        super().__init__()
-        _validation.check_positive_integer("every_n_steps", every_n_steps)
+        super().__init__(every_n_steps)
         _validation.check_positive_integer("max_to_keep", max_to_keep)
         self.directory = pathlib.Path(directory)
-        self.every_n_steps = every_n_steps
         self.max_to_keep = max_to_keep
         self.restored_step = None
-
-    def _step(self):
-        return int(self.model.g_optimizer.iterations.numpy())
 
     def on_train_begin(self, logs=None):
         found = checkpoints(self.directory)
@@ -122,17 +117,10 @@ class GANCheckpoint(keras.callbacks.Callback):
             restore(self.model, path)
             self.restored_step = step
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = self._step()
-        if step % self.every_n_steps == 0:
-            self._save(step)
-
-    def on_train_end(self, logs=None):
-        step = self._step()
-        if not checkpoints(self.directory) or checkpoints(self.directory)[-1][0] != step:
-            self._save(step)
-
-    def _save(self, step):
+    def at_step(self, step):
+        found = checkpoints(self.directory)
+        if found and found[-1][0] == step:
+            return  # e.g. the end of a run that had just checkpointed
         save(self.model, self.directory / f"ckpt-{step:08d}.npz")
         for _, old in checkpoints(self.directory)[: -self.max_to_keep]:
             old.unlink(missing_ok=True)

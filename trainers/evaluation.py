@@ -3,13 +3,13 @@
 import json
 import math
 
-import keras
 import numpy as np
 
 from keras_lipschitz import _files
 from keras_lipschitz import _validation
 from keras_lipschitz import metrics
 from keras_lipschitz.data import mixtures
+from keras_lipschitz.trainers.periodic import EveryNSteps
 
 MIXTURE_SAMPLES = 2500  # the VEEGAN / PacGAN protocol
 
@@ -93,7 +93,7 @@ def _sample(gan, count):
     return np.concatenate(batches)
 
 
-class EvaluationCallback(keras.callbacks.Callback):
+class EvaluationCallback(EveryNSteps):
     """Runs an `Evaluator` every N generator steps and at the end; keeps every result in a JSON file.
 
     Args:
@@ -104,22 +104,14 @@ class EvaluationCallback(keras.callbacks.Callback):
     """
 
     def __init__(self, evaluator, every_n_steps, path=None, log_dir=None):
-        super().__init__()
-        _validation.check_positive_integer("every_n_steps", every_n_steps)
+        super().__init__(every_n_steps)
         self.evaluator = evaluator
-        self.every_n_steps = every_n_steps
         self.path = path
         self.log_dir = log_dir
         self.results = _read_results(path)
         self._writer = None
 
-    def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
-        if step % self.every_n_steps == 0:
-            self.evaluate(step)
-
-    def on_train_end(self, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
+    def at_step(self, step):
         if not self.results or self.results[-1]["step"] != step:
             self.evaluate(step)
 
