@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_lipschitz import _files
+from keras_lipschitz import visualization
 from keras_lipschitz.export.folding import fold_spectral_normalization
 
 FORMATS = ("saved_model", "tflite")
@@ -95,7 +96,7 @@ def export_generator(
     """
     generator = _generator_of(generator)
     formats, quantizations = _checked_choices(formats, quantizations, output)
-    latent_dim, conditional = _generator_signature(generator)
+    latent_dim, num_classes = _generator_signature(generator)
     directory = pathlib.Path(directory)
     if directory.exists() and not overwrite:
         raise FileExistsError(f"{directory} exists; choose a new directory or pass overwrite=True (--overwrite).")
@@ -103,7 +104,7 @@ def export_generator(
     staging = pathlib.Path(tempfile.mkdtemp(dir=directory.parent if directory.parent.exists() else None,
                                             prefix=f".{directory.name}-"))
     try:
-        report = _export(plain, generator, staging, formats, quantizations, latent_dim, conditional,
+        report = _export(plain, generator, staging, formats, quantizations, latent_dim, num_classes,
                          truncation, output, check_samples, seed)
         if directory.exists():
             shutil.rmtree(directory)
@@ -115,12 +116,13 @@ def export_generator(
     return report
 
 
-def _export(plain, generator, staging, formats, quantizations, latent_dim, conditional, truncation, output,
+def _export(plain, generator, staging, formats, quantizations, latent_dim, num_classes, truncation, output,
             check_samples, seed):
+    conditional = num_classes is not None
     saved_model = staging / "saved_model"
-    _write_saved_model(plain, saved_model, latent_dim, conditional, truncation, output)
-    inputs = _check_inputs(latent_dim, conditional, check_samples, seed)
-    expected = _postprocess(np.asarray(generator(inputs, training=False), "float32"), output)
+    _write_saved_model(plain, saved_model, latent_dim, num_classes, truncation, output)
+    inputs = _check_inputs(latent_dim, num_classes, check_samples, seed)
+    expected = _postprocess(generator(inputs, training=False), output)
     report = {
         "latent_dim": latent_dim,
         "conditional": conditional,
@@ -193,7 +195,7 @@ def _checked_choices(formats, quantizations, output):
 
 
 def _generator_signature(generator):
-    """(latent_dim, conditional) of a generator, or a clear error if it is not one."""
+    """(latent_dim, num_classes or None) of a generator, or a clear error if it is not one."""
     if not isinstance(generator, keras.Model) or not generator.built:
         raise ValueError(
             f"export_generator takes a built Keras model (or a trained GAN), got {generator!r}; build it "
@@ -211,11 +213,11 @@ def _generator_signature(generator):
             f"{generator.name} takes {len(inputs)} inputs; a generator takes latents, and integer labels "
             "when conditional."
         )
-    return int(latent.shape[-1]), len(inputs) == 2
+    return int(latent.shape[-1]), (_num_classes(generator) if len(inputs) == 2 else None)
 
 
-def _write_saved_model(plain, path, latent_dim, conditional, truncation, output):
-    num_classes = _num_classes(plain) if conditional else None
+def _write_saved_model(plain, path, latent_dim, num_classes, truncation, output):
+    conditional = num_classes is not None
 
     def generate(latents, labels=None):
         samples = plain([latents, labels] if conditional else latents, training=False)
@@ -276,15 +278,17 @@ def _postprocess_tensor(samples, output):
 
 
 def _postprocess(samples, output):
-    return np.asarray(_postprocess_tensor(tf.constant(samples), output))
+    """The Keras side of the comparison, in NumPy: the same mapping as `_postprocess_tensor`."""
+    samples = np.asarray(samples, "float32")
+    return samples if output == "float" else visualization.to_uint8(samples)
 
 
-def _check_inputs(latent_dim, conditional, count, seed):
+def _check_inputs(latent_dim, num_classes, count, seed):
     rng = np.random.default_rng(seed)
     latents = rng.normal(size=(count, latent_dim)).astype("float32")
-    if not conditional:
+    if num_classes is None:
         return tf.constant(latents)
-    return [tf.constant(latents), tf.constant(np.arange(count) % 2, tf.int32)]
+    return [tf.constant(latents), tf.constant(np.arange(count) % num_classes, tf.int32)]
 
 
 def _signature_inputs(inputs, conditional):

@@ -139,7 +139,8 @@ def main(argv):
 
 def _checked_settings():
     """The flags as a dict, with every value checked and a clear message for a wrong one."""
-    settings = {name: FLAGS[name].value for name in FLAGS if name in _OWN_FLAGS}
+    # The flags this module defines (absl also holds its own, e.g. --verbosity).
+    settings = {flag.name: flag.value for flag in FLAGS.get_flags_for_module(__name__)}
     positive = ("steps", "batch_size", "log_every", "sample_every", "eval_every", "checkpoint_every", "eval_samples")
     for name in positive + ("d_steps", "latent_dim", "image_size"):
         value = settings[name]
@@ -279,13 +280,6 @@ def _summary(settings, source, out_dir, results, minutes):
         if (out_dir / name).exists():
             print(f"  {out_dir / name}")
     sys.stdout.flush()
-
-
-_OWN_FLAGS = ("gan", "loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate",
-              "ema_decay", "conditional", "architecture", "latent_dim", "dataset", "data_dir", "image_size",
-              "channels", "steps", "batch_size", "seed", "out_dir", "log_every", "sample_every", "eval_every",
-              "checkpoint_every", "eval_samples", "inception_weights", "strategy", "tpu", "mixed_precision",
-              "jit_compile", "verbose")
 
 
 def run():
