@@ -267,3 +267,17 @@ def test_conditional_bad_inputs_are_caught_before_training():
     wrong = tf.data.Dataset.from_tensor_slices((DATA, LABELS + 1)).batch(64, drop_remainder=True)
     with pytest.raises(tf.errors.InvalidArgumentError, match="labels must be in"):
         gan.fit(wrong, verbose=0)
+
+
+def test_max_sigma_counts_the_projection_embedding():
+    critic = mlp_discriminator(units=8, depth=1, spectral_normalization=True, num_classes=CLASSES)
+    gan = GAN(mlp_generator(latent_dim=2, units=8, depth=1, num_classes=CLASSES), critic, latent_dim=2,
+              num_classes=CLASSES)
+    projection = next(layer for layer in critic.layers if isinstance(layer, ClassProjection))
+    embedding = projection.embedding.layer.embeddings
+    embedding.assign(embedding.numpy() * 100.0)  # by far the largest spectral norm
+    sigmas = [float(np.linalg.svd(w.numpy(), compute_uv=False)[0])
+              for w in critic.trainable_weights if len(w.shape) == 2]
+    for _ in range(50):  # converge every power iteration
+        critic([DATA[:8], LABELS[:8]], training=True)
+    assert float(gan._max_sigma()) == pytest.approx(max(sigmas), rel=1e-3)

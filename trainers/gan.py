@@ -381,7 +381,8 @@ class GAN(keras.Model):
     def _max_sigma(self):
         sigmas = [
             ops.cast(layer.sigma, "float32")
-            for layer in _all_layers(self.discriminator)
+            # Every layer, also inside custom layers (ClassProjection, SelfAttention2D).
+            for layer in self.discriminator._flatten_layers(include_self=False)
             if isinstance(layer, SpectralNormalization)
         ]
         return ops.max(ops.stack(sigmas)) if sigmas else ops.zeros((), "float32")
@@ -452,14 +453,6 @@ def _split(values, parts):
 def _zeros_for_unconnected(grads, variables):
     # A penalty does not depend on e.g. the critic's last bias.
     return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
-        else:
-            yield layer
 
 
 def _samples_and_labels(data, num_classes):
