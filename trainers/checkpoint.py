@@ -84,6 +84,8 @@ class GANCheckpoint(EveryNSteps):
         directory: where checkpoints live.
         every_n_steps: int >= 1.
         max_to_keep: int >= 1.
+        restore: restore the newest checkpoint when `fit` starts (False when
+            the caller has restored it already).
 
     Example:
 
@@ -103,15 +105,16 @@ class GANCheckpoint(EveryNSteps):
     ```
     """
 
-    def __init__(self, directory, every_n_steps=1000, max_to_keep=3):
+    def __init__(self, directory, every_n_steps=1000, max_to_keep=3, restore=True):
         super().__init__(every_n_steps)
         _validation.check_positive_integer("max_to_keep", max_to_keep)
         self.directory = pathlib.Path(directory)
         self.max_to_keep = max_to_keep
+        self.restore_on_start = restore
         self.restored_step = None
 
     def on_train_begin(self, logs=None):
-        found = checkpoints(self.directory)
+        found = checkpoints(self.directory) if self.restore_on_start else []
         if found:
             step, path = found[-1]
             restore(self.model, path)

@@ -108,7 +108,8 @@ def main(argv):
     epochs = -(-settings["steps"] // steps_per_epoch)
     evaluator = evaluation.Evaluator(source, settings["eval_samples"], settings["inception_weights"], settings["seed"])
     run_callbacks = [
-        checkpoint.GANCheckpoint(checkpoints_dir, every_n_steps=settings["checkpoint_every"]),
+        # Restored above already (the step count sets the first epoch).
+        checkpoint.GANCheckpoint(checkpoints_dir, every_n_steps=settings["checkpoint_every"], restore=False),
         callbacks.SampleImages(out_dir / "samples", log_dir=out_dir / "logs", every_n_steps=settings["sample_every"],
                                num_samples=2500 if source.kind == "points" else 64, seed=settings["seed"],
                                reference=source.means),
