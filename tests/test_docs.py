@@ -55,6 +55,8 @@ EXAMPLE_OBJECTS = [
     keras_lipschitz.layers.NearestUpsampling2D,
     keras_lipschitz.data.load,
     keras_lipschitz.metrics.DigitsClassifier,
+    keras_lipschitz.trainers.checkpoint.GANCheckpoint,
+    keras_lipschitz.trainers.non_finite.TerminateOnNonFinite,
 ]
 MODULE_DOCSTRINGS = [_tfgan]
 

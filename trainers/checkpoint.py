@@ -6,11 +6,15 @@ statistics), the EMA weights, both optimizers (step counters, slots), and
 the seed generator that draws latents and penalty interpolation weights.
 Files are NumPy `.npz` archives (no pickle), written to a temporary file in
 the same directory and renamed into place, so a crash never leaves a
-half-written checkpoint under a checkpoint's name.
+half-written checkpoint under a checkpoint's name (a kill mid-write
+leaves a hidden `.tmp-*` file, removed when training starts again).
 """
 
 import pathlib
 import re
+import signal
+import threading
+import zipfile
 
 import numpy as np
 
@@ -45,8 +49,15 @@ def save(gan, path):
 def restore(gan, path):
     """Loads a state written by `save` into `gan` (same architecture and recipe)."""
     variables = state_variables(gan)
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = [archive[key] for key in sorted(archive.files)]
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = [archive[key] for key in sorted(archive.files)]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        # Our writes are atomic; this is a file damaged or copied in from elsewhere.
+        raise ValueError(
+            f"{path} is not a readable checkpoint ({type(error).__name__}: {error}). Delete it to resume "
+            "from the previous checkpoint in that directory."
+        ) from error
     if len(arrays) != len(variables):
         raise ValueError(
             f"The checkpoint {path} holds {len(arrays)} variables, this GAN has "
@@ -76,9 +87,15 @@ class GANCheckpoint(EveryNSteps):
     """Saves the whole GAN state every `every_n_steps` steps; resumes from the latest.
 
     On `fit`'s start, the newest checkpoint in `directory` (if any) is
-    restored. Every `every_n_steps` generator steps and at the end of
-    training a checkpoint named after the step is written atomically; only
-    the newest `max_to_keep` are kept.
+    restored. Every `every_n_steps` steps and at the end of training a
+    checkpoint named after the step is written atomically; only the newest
+    `max_to_keep` are kept. No checkpoint is written while the GAN is in a
+    streak of skipped (NaN or inf) steps, so the newest one is a good one.
+
+    On a signal in `save_on_signals` (SIGTERM by default: what Cloud TPU,
+    spot VMs and Kubernetes send before they stop a machine) the step in
+    flight finishes, a checkpoint is written and `fit` returns; `preempted`
+    then holds the signal's name.
 
     Args:
         directory: where checkpoints live.
@@ -86,6 +103,9 @@ class GANCheckpoint(EveryNSteps):
         max_to_keep: int >= 1.
         restore: restore the newest checkpoint when `fit` starts (False when
             the caller has restored it already).
+        save_on_signals: signals that checkpoint and stop training (handled
+            only from the main thread; the previous handlers come back at
+            the end of `fit`).
 
     Example:
 
@@ -105,25 +125,59 @@ class GANCheckpoint(EveryNSteps):
     ```
     """
 
-    def __init__(self, directory, every_n_steps=1000, max_to_keep=3, restore=True):
+    def __init__(self, directory, every_n_steps=1000, max_to_keep=3, restore=True, save_on_signals=(signal.SIGTERM,)):
         super().__init__(every_n_steps)
         _validation.check_positive_integer("max_to_keep", max_to_keep)
         self.directory = pathlib.Path(directory)
         self.max_to_keep = max_to_keep
         self.restore_on_start = restore
+        self.save_on_signals = tuple(save_on_signals)
         self.restored_step = None
+        self.preempted = None
+        self._previous_handlers = {}
 
     def on_train_begin(self, logs=None):
+        for stale in self.directory.glob(".tmp-*"):  # left by a kill during a write
+            stale.unlink(missing_ok=True)
         found = checkpoints(self.directory) if self.restore_on_start else []
         if found:
             step, path = found[-1]
             restore(self.model, path)
             self.restored_step = step
+        self._install_signal_handlers()
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.preempted is not None and not self.model.stop_training:
+            step = self.generator_step()
+            if step != self.last_step:
+                self.last_step = step
+                self.at_step(step)
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        for number, handler in self._previous_handlers.items():
+            signal.signal(number, handler)
+        self._previous_handlers = {}
 
     def at_step(self, step):
+        if int(self.model.consecutive_skipped_steps.numpy()) > 0:
+            return  # the state of a NaN streak is not one to resume from
         found = checkpoints(self.directory)
         if found and found[-1][0] == step:
             return  # e.g. the end of a run that had just checkpointed
         save(self.model, self.directory / f"ckpt-{step:08d}.npz")
         for _, old in checkpoints(self.directory)[: -self.max_to_keep]:
             old.unlink(missing_ok=True)
+
+    def _install_signal_handlers(self):
+        self.preempted = None
+        if threading.current_thread() is not threading.main_thread():
+            return  # Python delivers signals to the main thread only
+        for number in self.save_on_signals:
+            self._previous_handlers[number] = signal.signal(number, self._on_signal)
+
+    def _on_signal(self, number, frame):
+        # Only note it: the step in flight must finish before its state is saved.
+        self.preempted = signal.Signals(number).name

@@ -1,5 +1,9 @@
 """A GAN as a `keras.Model` with a custom `train_step`, for `model.fit`."""
 
+import contextlib
+import signal
+import threading
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -54,10 +58,17 @@ class GAN(keras.Model):
     k takes every `d_steps`-th sample from the k-th): one fresh real batch
     for each critic step, as in Algorithm 1 of WGAN and WGAN-GP, followed by
     one generator step. Batch `d_steps * B` thus gives
-    critic batches of `B`. Everything is static (no `tf.cond`), so the step
+    critic batches of `B`. Shapes are static, so the step
     compiles with XLA and runs under every `tf.distribute` strategy; losses
     and penalties are means over the global batch (each replica returns its
     share, and gradients are summed across replicas).
+
+    A step whose loss or gradients hold NaN or inf does not update that
+    network: its optimizer and weights stay as they were (under
+    mixed_float16, `keras.optimizers.LossScaleOptimizer` skips overflowing
+    gradients itself and lowers the loss scale). `skipped_steps` counts the
+    steps with a skipped update (logged), `consecutive_skipped_steps` the
+    current streak, which `callbacks.TerminateOnNonFinite` watches.
 
     Conditional GANs (`num_classes` set) train on `(samples, labels)`: the
     generator takes `[z, labels]` and the discriminator `[samples, labels]`
@@ -146,9 +157,20 @@ class GAN(keras.Model):
             ]
             for average, variable in zip(self._ema_weights, generator.trainable_variables):
                 average.assign(variable.value)
+        # Counters saved with the state. `train_steps` counts every step,
+        # skipped updates included, so it is the data position a resumed run
+        # continues from (the optimizers' iteration counts stop on skips).
+        self.train_steps = self._counter("train_steps")
+        self.skipped_steps = self._counter("skipped_steps")
+        self.consecutive_skipped_steps = self._counter("consecutive_skipped_steps")
         # Both networks are built: nothing for Keras to build by calling the
         # GAN on a data batch (its input is latents, not data).
         self.built = True
+
+    def _counter(self, name):
+        return self.add_weight(
+            shape=(), dtype="int64", initializer="zeros", trainable=False, aggregation="only_first_replica", name=name
+        )
 
     def compile(
         self,
@@ -215,7 +237,8 @@ class GAN(keras.Model):
         if isinstance(x, tf.data.Dataset):
             x = self._check_dataset(x)
             shuffle = False  # arrays were shuffled above; datasets shuffle themselves
-        return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
+        with _signal_handlers_kept():
+            return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
 
     def _array_dataset(self, samples, batch_size, shuffle):
         batch_size = batch_size or 32 * self.d_steps
@@ -304,17 +327,34 @@ class GAN(keras.Model):
         real, labels = _samples_and_labels(data, self.num_classes)
         chunks = _split(real, self.d_steps)
         label_chunks = _split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
+        critic_finite = []
         for chunk, chunk_labels in zip(chunks, label_chunks):
-            d_logs = self._critic_step(chunk, chunk_labels)
-        g_loss = self._generator_step(ops.shape(chunk)[0], chunk_labels)
+            d_logs, finite = self._critic_step(chunk, chunk_labels)
+            critic_finite.append(finite)
+        g_loss, generator_finite = self._generator_step(ops.shape(chunk)[0], chunk_labels)
         self._update_ema()
+        all_finite = ops.all(ops.stack([*critic_finite, generator_finite]))
+        self._count_step(all_finite)
         # Losses are each replica's share of a global mean; the trackers
         # average over replicas, so log the share times the replica count.
+        # Non-finite values are left out, so one bad step does not turn the
+        # epoch's averages into NaN.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         for name, value in {**d_logs, "g_loss": g_loss}.items():
-            self._trackers[name].update_state(value * replicas)
+            finite = generator_finite if name == "g_loss" else critic_finite[-1]
+            self._trackers[name].update_state(
+                ops.where(finite, value * replicas, 0.0), sample_weight=ops.cast(finite, "float32")
+            )
         self._trackers["max_sigma"].update_state(self._max_sigma())
-        return _logs_for_keras({name: tracker.result() for name, tracker in self._trackers.items()})
+        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
+        logs["skipped_steps"] = ops.cast(self.skipped_steps, "float32")
+        return _logs_for_keras(logs)
+
+    def _count_step(self, all_finite):
+        skipped = ops.cast(ops.logical_not(all_finite), "int64")
+        self.train_steps.assign_add(ops.ones((), "int64"))
+        self.skipped_steps.assign_add(skipped)
+        self.consecutive_skipped_steps.assign((self.consecutive_skipped_steps + skipped) * skipped)
 
     def _latents(self, batch):
         return self._replica_rows(keras.random.normal, (batch, self.latent_dim))
@@ -355,12 +395,13 @@ class GAN(keras.Model):
             total = d_loss + penalty
             scaled = self.d_optimizer.scale_loss(total)
         grads = _zeros_for_unconnected(tape.gradient(scaled, critic_variables), critic_variables)
-        self.d_optimizer.apply(grads, critic_variables)
+        finite = _all_finite(total, grads, self.d_optimizer)
+        _apply_if(finite, self.d_optimizer, grads, critic_variables)
         # Mean real minus mean fake score, per sample as the losses see them.
         estimate = _reduction.reduce_per_sample(
             _reduction.per_sample(real_logits) - _reduction.per_sample(fake_logits), "mean"
         )
-        return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate}
+        return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate}, finite
 
     def _generator_step(self, batch, labels):
         latents = self._latents(batch)
@@ -371,8 +412,9 @@ class GAN(keras.Model):
             g_loss = self.gan_loss.generator_loss(fake_logits)
             scaled = self.g_optimizer.scale_loss(g_loss)
         grads = _zeros_for_unconnected(tape.gradient(scaled, generator_variables), generator_variables)
-        self.g_optimizer.apply(grads, generator_variables)
-        return g_loss
+        finite = _all_finite(g_loss, grads, self.g_optimizer)
+        _apply_if(finite, self.g_optimizer, grads, generator_variables)
+        return g_loss, finite
 
     def _update_ema(self):
         for average, variable in zip(self._ema_weights, self.generator.trainable_variables):
@@ -412,6 +454,65 @@ def _with_loss_scaling(optimizer):
     if float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
+
+
+@contextlib.contextmanager
+def _signal_handlers_kept():
+    """Puts back the signal handlers that callbacks (`GANCheckpoint`'s SIGTERM)
+    installed, also when fit ends by an exception and skips `on_train_end`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {number: signal.getsignal(number) for number in _CATCHABLE_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            if signal.getsignal(number) is not handler and handler is not None:
+                signal.signal(number, handler)
+
+
+_CATCHABLE_SIGNALS = tuple(
+    number for number in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGUSR1", None)) if number is not None
+)
+
+
+def _all_finite(loss, grads, optimizer):
+    """Whether the loss (and gradients) hold no NaN or inf, on every replica.
+
+    The answer is the same on every replica (an all-reduce), so all of them
+    skip or apply the same update. Under a `LossScaleOptimizer` gradients
+    overflow by design while it searches for a loss scale; it skips those
+    steps itself, so only the loss is checked.
+    """
+    tensors = [loss] if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else [loss, *grads]
+    finite = ops.all(ops.stack([ops.all(ops.isfinite(tensor)) for tensor in tensors]))
+    bad = ops.cast(ops.logical_not(finite), "float32")
+    bad = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, bad)
+    return ops.equal(bad, 0.0)
+
+
+def _apply_if(finite, optimizer, grads, variables):
+    """`optimizer.apply(grads, variables)` when `finite`; otherwise nothing changes.
+
+    The condition must wrap the optimizer's merge_call in cross-replica
+    context, as `keras.optimizers.LossScaleOptimizer` does: a `cond` in
+    replica context cannot hold a merge_call.
+    """
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer.apply(grads, variables)  # skips non-finite gradients itself
+        return
+    if tf.__internal__.distribute.strategy_supports_no_merge_call():
+        ops.cond(finite, lambda: optimizer.apply(grads, variables), lambda: None)
+        return
+
+    def cross_replica(distribution, grads, finite):
+        def apply():
+            distribution.extended.call_for_each_replica(optimizer.apply, args=(grads, variables))
+
+        ops.cond(distribution.experimental_local_results(finite)[0], apply, lambda: None)
+
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(grads, finite))
 
 
 def _logs_for_keras(logs):

@@ -1,4 +1,4 @@
-"""A callback base for work done every N generator steps and once more at the end."""
+"""Callbacks keyed to the GAN's step count: work every N steps, and a stop at step N."""
 
 import keras
 
@@ -8,8 +8,8 @@ from keras_lipschitz import _validation
 class EveryNSteps(keras.callbacks.Callback):
     """Calls `at_step(step)` every `every_n_steps` generator steps and at the end of training.
 
-    The step is the generator optimizer's iteration count, so it continues
-    across resumed runs. The final call is skipped when the last step was
+    The step is the GAN's `train_steps` count (saved in checkpoints), so it
+    continues across resumed runs. The final call is skipped when the last step was
     already handled.
     """
 
@@ -19,7 +19,7 @@ class EveryNSteps(keras.callbacks.Callback):
         self.last_step = None
 
     def generator_step(self):
-        return int(self.model.g_optimizer.iterations.numpy())
+        return int(self.model.train_steps.numpy())
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.generator_step()
@@ -35,3 +35,23 @@ class EveryNSteps(keras.callbacks.Callback):
 
     def at_step(self, step):
         raise NotImplementedError
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Ends `fit` once the GAN's `train_steps` reaches `steps`, also mid-epoch.
+
+    A run resumed from a checkpoint written mid-epoch (e.g. on SIGTERM)
+    starts mid-epoch; this makes it end at the same step as an
+    uninterrupted run.
+
+    Args:
+        steps: int >= 1, the step to stop at.
+    """
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = _validation.check_positive_integer("steps", steps)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.train_steps.numpy()) >= self.steps:
+            self.model.stop_training = True

@@ -7,7 +7,11 @@ download) in a few CPU minutes and writes everything under `runs/`:
     keras-lipschitz-train --dataset=grid25 --gan=wgan_gp --steps=3000
     keras-lipschitz-train --dataset=tfds:cifar10 --architecture=resnet --strategy=mirrored
 
-Run it again with the same `--out_dir` to resume from the newest checkpoint.
+Run it again with the same `--out_dir` to resume from the newest checkpoint:
+the run continues with the data, latents and state an uninterrupted run
+would have had. SIGTERM (pre-emption) writes a checkpoint and exits with
+status 0; a streak of NaN/inf steps stops the run with status 1 and names
+the last good checkpoint.
 """
 
 import json
@@ -54,7 +58,10 @@ flags.DEFINE_string("out_dir", None, "Output directory (default runs/<dataset>-<
 flags.DEFINE_integer("log_every", 100, "Generator steps per progress-bar epoch (one History row).")
 flags.DEFINE_integer("sample_every", 500, "Save a sample picture every N generator steps.")
 flags.DEFINE_integer("eval_every", 1000, "Evaluate every N generator steps (and at the end).")
-flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint every N generator steps (and at the end).")
+flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint every N generator steps (and at the end, and on SIGTERM).")
+flags.DEFINE_integer("max_checkpoints", 3, "Keep the newest N checkpoints.")
+flags.DEFINE_integer("nonfinite_patience", 50, "Stop after this many consecutive steps with NaN or inf (each one "
+                     "is skipped).")
 flags.DEFINE_integer("eval_samples", 1000, "Generated samples for image metrics.")
 flags.DEFINE_string("inception_weights", None, "InceptionV3 weights file for FID/KID/IS on natural images.")
 # The hardware.
@@ -83,6 +90,8 @@ def main(argv):
     from keras_lipschitz.trainers import callbacks
     from keras_lipschitz.trainers import checkpoint
     from keras_lipschitz.trainers import evaluation
+    from keras_lipschitz.trainers import non_finite
+    from keras_lipschitz.trainers import periodic
 
     keras.config.set_dtype_policy(settings["mixed_precision"])
     keras.utils.set_random_seed(settings["seed"])
@@ -94,9 +103,6 @@ def main(argv):
     with strategy.scope():
         gan, preset = _build(settings, source)
         gan.compile(**preset, jit_compile=settings["jit_compile"])
-    global_batch = preset["d_steps"] * settings["batch_size"]
-    dataset = source.batches(global_batch, seed=settings["seed"], labels=settings["conditional"])
-
     checkpoints_dir = out_dir / "checkpoints"
     found = checkpoint.checkpoints(checkpoints_dir)
     done = 0
@@ -105,11 +111,20 @@ def main(argv):
         checkpoint.restore(gan, path)
         print(f"Resuming from {path} (step {done}).")
     steps_per_epoch = min(settings["log_every"], settings["steps"])
+    _forget_after(out_dir, done, steps_per_epoch)
+    global_batch = preset["d_steps"] * settings["batch_size"]
+    # The batches from step `done` on, as an uninterrupted run reads them.
+    dataset = source.batches(global_batch, seed=settings["seed"], labels=settings["conditional"], skip_batches=done)
     epochs = -(-settings["steps"] // steps_per_epoch)
     evaluator = evaluation.Evaluator(source, settings["eval_samples"], settings["inception_weights"], settings["seed"])
+    saver = checkpoint.GANCheckpoint(checkpoints_dir, every_n_steps=settings["checkpoint_every"],
+                                     max_to_keep=settings["max_checkpoints"],
+                                     # Restored above already (the step count sets the first epoch).
+                                     restore=False)
     run_callbacks = [
-        # Restored above already (the step count sets the first epoch).
-        checkpoint.GANCheckpoint(checkpoints_dir, every_n_steps=settings["checkpoint_every"], restore=False),
+        saver,
+        periodic.StopAtStep(settings["steps"]),
+        non_finite.TerminateOnNonFinite(settings["nonfinite_patience"], checkpoints_dir),
         callbacks.SampleImages(out_dir / "samples", log_dir=out_dir / "logs", every_n_steps=settings["sample_every"],
                                num_samples=2500 if source.kind == "points" else 64, seed=settings["seed"],
                                reference=source.means),
@@ -125,9 +140,17 @@ def main(argv):
         print(f"No evaluation for {source.name}: give --inception_weights for FID/KID/IS on natural images.")
     started = time.time()
     if done < settings["steps"]:
-        gan.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs, initial_epoch=done // steps_per_epoch,
-                callbacks=run_callbacks, verbose=settings["verbose"])
+        try:
+            gan.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs, initial_epoch=done // steps_per_epoch,
+                    callbacks=run_callbacks, verbose=settings["verbose"])
+        except non_finite.NonFiniteTrainingError as error:
+            raise SystemExit(f"Error: {error}") from None
     minutes = (time.time() - started) / 60
+    if saver.preempted:
+        step, path = checkpoint.checkpoints(checkpoints_dir)[-1]
+        print(f"\nStopped by {saver.preempted} at step {step}: the state is in {path}. "
+              "Run the same command to resume.")
+        return
 
     history = _read_history(out_dir / "history.csv")
     if history:
@@ -142,7 +165,8 @@ def _checked_settings():
     """The flags as a dict, with every value checked and a clear message for a wrong one."""
     # The flags this module defines (absl also holds its own, e.g. --verbosity).
     settings = {flag.name: flag.value for flag in FLAGS.get_flags_for_module(__name__)}
-    positive = ("steps", "batch_size", "log_every", "sample_every", "eval_every", "checkpoint_every", "eval_samples")
+    positive = ("steps", "batch_size", "log_every", "sample_every", "eval_every", "checkpoint_every", "eval_samples",
+                "max_checkpoints", "nonfinite_patience")
     for name in positive + ("d_steps", "latent_dim", "image_size"):
         value = settings[name]
         if value is not None and value < 1:
@@ -251,6 +275,27 @@ def _build(settings, source):
     gan = GAN(generator, critic, latent_dim=latent_dim, num_classes=num_classes, seed=settings["seed"],
               ema_decay=settings["ema_decay"] or None)
     return gan, preset
+
+
+def _forget_after(out_dir, step, steps_per_epoch):
+    """Drops the history rows and evaluations that a killed run wrote after its last checkpoint
+    (the resumed run writes them again)."""
+    import csv
+
+    from keras_lipschitz import _files
+
+    history = out_dir / "history.csv"
+    if history.exists():
+        with open(history, newline="") as file:
+            rows = list(csv.reader(file))
+        kept = rows[:1] + [row for row in rows[1:] if int(row[0]) < step // steps_per_epoch]
+        with _files.atomic_write(history, "w") as file:
+            csv.writer(file, lineterminator="\n").writerows(kept)
+    metrics = out_dir / "metrics.json"
+    if metrics.exists():
+        kept = [row for row in json.loads(metrics.read_text()) if row["step"] <= step]
+        with _files.atomic_write(metrics, "w") as file:
+            json.dump(kept, file, indent=2)
 
 
 def _read_history(path):

@@ -43,7 +43,7 @@ class DataSource:
     test_samples: np.ndarray | None = None
     test_labels: np.ndarray | None = None
 
-    def batches(self, batch_size, seed=0, labels=None, cache=True):
+    def batches(self, batch_size, seed=0, labels=None, cache=True, skip_batches=0):
         """Shuffled, repeated batches with static shapes for training.
 
         Args:
@@ -51,6 +51,9 @@ class DataSource:
             seed: shuffling seed.
             labels: include labels (default: when the source has classes).
             cache: cache the decoded elements in memory (small datasets).
+            skip_batches: start after this many batches of the same stream,
+                so a run resumed at step N reads the batches an uninterrupted
+                run would (skipping reads the elements, without training).
 
         Returns:
             A `tf.data.Dataset` of `samples` or `(samples, labels)` batches,
@@ -68,7 +71,10 @@ class DataSource:
         dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
         if not labels:
             dataset = dataset.map(lambda sample, label: sample)
-        return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        dataset = dataset.batch(batch_size, drop_remainder=True)
+        if skip_batches:
+            dataset = dataset.skip(skip_batches)
+        return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_000, seed=0):
