@@ -46,9 +46,11 @@ PUBLISHED = {
 # EMA generator for sampling; GAN and SNGAN at a larger learning rate, which
 # the small 2-D problem tolerates (WGAN-GP diverged at 1e-3: 0 modes, so it
 # keeps its paper's 1e-4). WGAN-GP's generator steps cost 5 critic steps, so
-# it gets fewer of them to stay inside the time budget.
-MIXTURE = dict(batch=256, latent_dim=8, units=256, ema_decay=0.999)
-GENERATOR_STEPS = {"gan": 8000, "sngan": 8000, "wgan_gp": 3000}
+# it gets fewer of them to stay inside the time budget. A 2-D latent puts
+# fewer samples between modes than an 8-D one (SNGAN, grid, seed 0, 8000
+# steps: 91.0% high quality against 85.6%), and 12000 steps reach 95.6%.
+MIXTURE = dict(batch=256, latent_dim=2, units=256, ema_decay=0.999)
+GENERATOR_STEPS = {"gan": 12000, "sngan": 12000, "wgan_gp": 3000}
 LEARNING_RATES = {"gan": 1e-3, "sngan": 1e-3, "wgan_gp": 1e-4}
 
 
