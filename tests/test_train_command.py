@@ -86,3 +86,12 @@ def test_unknown_choices_are_refused_by_the_flag_parser(tmp_path):
     result = _run("--help", cwd=tmp_path)  # absl prints the help and exits with 1
     for flag in ("--gan", "--dataset", "--strategy", "--mixed_precision", "jit_compile", "--out_dir"):
         assert flag in result.stdout
+
+
+def test_resume_forgets_what_a_killed_run_wrote_after_its_checkpoint(tmp_path):
+    # Rows of epochs 0-3; the kill cut row 2 short and came before the checkpoint of step 45.
+    (tmp_path / "history.csv").write_text("epoch,d_loss,g_loss\n0,1.5,0.5\n1,1.25,0.6\n2,1.0\n3,0.9,0.7\n")
+    (tmp_path / "metrics.json").write_text(json.dumps([{"step": 20}, {"step": 40}, {"step": 60}]))
+    train._forget_after(tmp_path, step=65, steps_per_epoch=20)  # resumes in epoch 3
+    assert (tmp_path / "history.csv").read_text() == "epoch,d_loss,g_loss\n0,1.5,0.5\n1,1.25,0.6\n"
+    assert json.loads((tmp_path / "metrics.json").read_text()) == [{"step": 20}, {"step": 40}, {"step": 60}]

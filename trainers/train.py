@@ -288,7 +288,9 @@ def _forget_after(out_dir, step, steps_per_epoch):
     if history.exists():
         with open(history, newline="") as file:
             rows = list(csv.reader(file))
-        kept = rows[:1] + [row for row in rows[1:] if int(row[0]) < step // steps_per_epoch]
+        header, body = rows[:1], rows[1:]
+        # A kill can also cut the last row short.
+        kept = header + [row for row in body if len(row) == len(header[0]) and int(row[0]) < step // steps_per_epoch]
         with _files.atomic_write(history, "w") as file:
             csv.writer(file, lineterminator="\n").writerows(kept)
     metrics = out_dir / "metrics.json"
