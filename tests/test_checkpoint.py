@@ -55,6 +55,22 @@ def test_resume_continues_bit_for_bit(tmp_path):
     assert int(resumed.d_optimizer.iterations.numpy()) == 40
 
 
+def test_resume_under_mirrored_strategy_is_exact_on_the_same_replica_count(tmp_path, two_replicas):
+    weights = _weights()
+    with two_replicas.scope():
+        uninterrupted = _gan(weights)
+        first = _gan(weights)
+        resumed = _gan(weights)
+    uninterrupted.fit(DATA[:640], batch_size=160, shuffle=False, verbose=0)
+    first.fit(DATA[:320], batch_size=160, shuffle=False, verbose=0)
+    path = checkpoint.save(first, tmp_path / "ckpt-00000002.npz")
+    checkpoint.restore(resumed, path)
+    resumed.fit(DATA[320:640], batch_size=160, shuffle=False, verbose=0)
+    for a, b in zip(_state(uninterrupted), _state(resumed)):
+        np.testing.assert_array_equal(a, b)
+    assert int(resumed.train_steps.numpy()) == 4
+
+
 def test_callback_saves_rotates_and_resumes(tmp_path):
     weights = _weights()
     gan = _gan(weights)
