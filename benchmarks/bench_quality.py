@@ -58,6 +58,10 @@ THREADS = 1
 STEPS_PER_EXECUTION = 25
 GENERATOR_STEPS = {"gan": 12000, "sngan": 12000, "wgan_gp": 3000}
 LEARNING_RATES = {"gan": 1e-3, "sngan": 1e-3, "wgan_gp": 1e-4}
+# Per (mixture, recipe) overrides. SNGAN on ring8 at 5e-4 put 98.0-98.6% of
+# samples in the modes for 4 of 5 seeds but collapsed to one mode for seed 2,
+# so it keeps 1e-3 (8/8 modes in every seed, 97.0%).
+MIXTURE_LEARNING_RATES = {}
 
 
 def train_mixture(name, recipe, seed):
@@ -66,7 +70,8 @@ def train_mixture(name, recipe, seed):
     preset = getattr(presets, recipe)()
     steps = GENERATOR_STEPS[recipe]
     for key, iterations in (("d_optimizer", steps * preset["d_steps"]), ("g_optimizer", steps)):
-        preset[key].learning_rate = keras.optimizers.schedules.CosineDecay(LEARNING_RATES[recipe], iterations)
+        learning_rate = MIXTURE_LEARNING_RATES.get((name, recipe), LEARNING_RATES[recipe])
+        preset[key].learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, iterations)
     generator = mlp_generator(latent_dim=MIXTURE["latent_dim"], units=MIXTURE["units"])
     critic = mlp_discriminator(units=MIXTURE["units"], spectral_normalization=recipe == "sngan")
     gan = GAN(generator, critic, latent_dim=MIXTURE["latent_dim"], seed=seed, ema_decay=MIXTURE["ema_decay"])
@@ -108,6 +113,7 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(THREADS)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first_seed", type=int, default=0, help="seeds first_seed, ..., first_seed + seeds - 1")
     parser.add_argument("--mixtures", default="ring8,grid25")
     parser.add_argument("--recipes", default="gan,wgan_gp,sngan")
     parser.add_argument("--digits_seeds", type=int, default=3)
@@ -115,15 +121,17 @@ def main():
     args = parser.parse_args()
 
     results = {"benchmark": "sample_quality", **_harness.environment(), "mixture_recipe": MIXTURE,
-               "generator_steps": GENERATOR_STEPS, "learning_rates": LEARNING_RATES, "threads": THREADS,
-               "steps_per_execution": STEPS_PER_EXECUTION, "runs": {}}
+               "generator_steps": GENERATOR_STEPS, "learning_rates": LEARNING_RATES,
+               "mixture_learning_rates": {f"{n}:{r}": v for (n, r), v in MIXTURE_LEARNING_RATES.items()},
+               "threads": THREADS, "steps_per_execution": STEPS_PER_EXECUTION, "runs": {}}
     for name in filter(None, args.mixtures.split(",")):
         print(f"\n{name}: 2,500 samples; mean +- standard error over {args.seeds} seeds")
-        header = f"{'recipe':<20}{'modes':>14}{'% high quality':>18}{'reverse KL':>16}{'max CPU s':>11}{'max wall s':>11}"
+        header = (f"{'recipe':<20}{'modes':>14}{'% high quality':>18}{'reverse KL':>16}{'max CPU s':>11}"
+                  f"{'max wall s':>11}")
         print(header)
         print("-" * len(header))
         for recipe in filter(None, args.recipes.split(",")):
-            runs = [train_mixture(name, recipe, seed) for seed in range(args.seeds)]
+            runs = [train_mixture(name, recipe, seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
             results["runs"][f"{name}:{recipe}"] = runs
             _harness.write_json(results, args.output)  # keep what is done if a later run fails
             modes = _mean_se([run["modes"] for run in runs])
