@@ -104,8 +104,8 @@ class GANCheckpoint(EveryNSteps):
         restore: restore the newest checkpoint when `fit` starts (False when
             the caller has restored it already).
         save_on_signals: signals that checkpoint and stop training (handled
-            only from the main thread; the previous handlers come back at
-            the end of `fit`).
+            only from the main thread; `GAN.fit` puts the previous handlers
+            back when it ends, also by an exception).
 
     Example:
 
@@ -134,7 +134,6 @@ class GANCheckpoint(EveryNSteps):
         self.save_on_signals = tuple(save_on_signals)
         self.restored_step = None
         self.preempted = None
-        self._previous_handlers = {}
 
     def on_train_begin(self, logs=None):
         for stale in self.directory.glob(".tmp-*"):  # left by a kill during a write
@@ -149,17 +148,8 @@ class GANCheckpoint(EveryNSteps):
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
         if self.preempted is not None and not self.model.stop_training:
-            step = self.generator_step()
-            if step != self.last_step:
-                self.last_step = step
-                self.at_step(step)
+            self.handle(self.generator_step())
             self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        super().on_train_end(logs)
-        for number, handler in self._previous_handlers.items():
-            signal.signal(number, handler)
-        self._previous_handlers = {}
 
     def at_step(self, step):
         if int(self.model.consecutive_skipped_steps.numpy()) > 0:
@@ -175,8 +165,9 @@ class GANCheckpoint(EveryNSteps):
         self.preempted = None
         if threading.current_thread() is not threading.main_thread():
             return  # Python delivers signals to the main thread only
+        # `GAN.fit` puts the previous handlers back when it returns or raises.
         for number in self.save_on_signals:
-            self._previous_handlers[number] = signal.signal(number, self._on_signal)
+            signal.signal(number, self._on_signal)
 
     def _on_signal(self, number, frame):
         # Only note it: the step in flight must finish before its state is saved.

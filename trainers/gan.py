@@ -463,18 +463,13 @@ def _signal_handlers_kept():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = {number: signal.getsignal(number) for number in _CATCHABLE_SIGNALS}
+    before = {number: signal.getsignal(number) for number in signal.valid_signals()}
     try:
         yield
     finally:
         for number, handler in before.items():
             if signal.getsignal(number) is not handler and handler is not None:
                 signal.signal(number, handler)
-
-
-_CATCHABLE_SIGNALS = tuple(
-    number for number in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGUSR1", None)) if number is not None
-)
 
 
 def _all_finite(loss, grads, optimizer):

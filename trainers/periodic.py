@@ -24,11 +24,13 @@ class EveryNSteps(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         step = self.generator_step()
         if step % self.every_n_steps == 0:
-            self.last_step = step
-            self.at_step(step)
+            self.handle(step)
 
     def on_train_end(self, logs=None):
-        step = self.generator_step()
+        self.handle(self.generator_step())
+
+    def handle(self, step):
+        """`at_step(step)`, unless this step was handled already."""
         if step != self.last_step:
             self.last_step = step
             self.at_step(step)
