@@ -24,16 +24,19 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import _harness  # noqa: E402
 from keras_lipschitz import data  # noqa: E402
+from keras_lipschitz import visualization  # noqa: E402
 from keras_lipschitz.architectures import dcgan_discriminator  # noqa: E402
 from keras_lipschitz.architectures import dcgan_generator  # noqa: E402
 from keras_lipschitz.architectures import mlp_discriminator  # noqa: E402
 from keras_lipschitz.architectures import mlp_generator  # noqa: E402
 from keras_lipschitz.trainers import GAN  # noqa: E402
 from keras_lipschitz.trainers import presets  # noqa: E402
+from keras_lipschitz.trainers.evaluation import MIXTURE_SAMPLES  # noqa: E402
 from keras_lipschitz.trainers.evaluation import Evaluator  # noqa: E402
 
 # Published rows (modes, % high quality), from ../shared/REFERENCES.md.
@@ -78,7 +81,7 @@ def mixture_recipe(name, recipe):
     return {**RECIPES[recipe], **MIXTURE_OVERRIDES.get((name, recipe), {})}
 
 
-def train_mixture(name, recipe, seed):
+def train_mixture(name, recipe, seed, plot_directory):
     keras.utils.set_random_seed(seed)
     source = data.load(name, seed=seed)
     preset = getattr(presets, recipe)()
@@ -97,9 +100,18 @@ def train_mixture(name, recipe, seed):
             epochs=1, verbose=0)
     timing = {"cpu_seconds": time.process_time() - started, "wall_seconds": time.perf_counter() - wall}
     quality = Evaluator(source)(gan)
+    save_scatter(gan, source, f"{name}, {recipe}, seed {seed}", quality, plot_directory / f"{name}_{recipe}_{seed}.png")
     print(f"  {name} {recipe} seed {seed}: {quality['modes']} modes, {100 * quality['high_quality']:.1f}% high "
           f"quality, KL {quality['reverse_kl']:.3f}, {timing['wall_seconds']:.0f} s", flush=True)
     return {**quality, **timing, **settings}
+
+
+def save_scatter(gan, source, run, quality, path):
+    """Draws 2,500 fresh samples of `gan` over the mixture's means, titled with the run's metrics."""
+    samples = np.asarray(gan.sample(MIXTURE_SAMPLES))
+    title = f"{run}: {quality['modes']} modes, {100 * quality['high_quality']:.1f}% high quality"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    visualization.save_png(visualization.scatter_plot(samples, source.means, title), path)
 
 
 def train_digits(seed, steps=2000):
@@ -134,12 +146,16 @@ def main():
     parser.add_argument("--recipes", default="gan,wgan_gp,sngan")
     parser.add_argument("--digits_seeds", type=int, default=3)
     parser.add_argument("--output", default=str(pathlib.Path(__file__).parent / "results" / "quality.json"))
+    parser.add_argument("--plots", default=str(pathlib.Path(__file__).parent / "results" / "quality_plots"),
+                        help="folder for a scatter plot of each mixture run's samples")
     args = parser.parse_args()
 
     results = {"benchmark": "sample_quality", **_harness.environment(), "mixture_recipe": MIXTURE,
                "recipes": RECIPES,
                "mixture_overrides": {f"{n}:{r}": v for (n, r), v in MIXTURE_OVERRIDES.items()},
                "threads": THREADS, "steps_per_execution": STEPS_PER_EXECUTION, "runs": {}}
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    plots = pathlib.Path(args.plots)
     for name in filter(None, args.mixtures.split(",")):
         print(f"\n{name}: 2,500 samples; mean +- standard error over {args.seeds} seeds")
         header = (f"{'recipe':<20}{'modes':>14}{'% high quality':>18}{'reverse KL':>16}{'max CPU s':>11}"
@@ -147,7 +163,7 @@ def main():
         print(header)
         print("-" * len(header))
         for recipe in filter(None, args.recipes.split(",")):
-            runs = [train_mixture(name, recipe, seed) for seed in range(args.first_seed, args.first_seed + args.seeds)]
+            runs = [train_mixture(name, recipe, seed, plots) for seed in seeds]
             results["runs"][f"{name}:{recipe}"] = runs
             _harness.write_json(results, args.output)  # keep what is done if a later run fails
             modes = _mean_se([run["modes"] for run in runs])
