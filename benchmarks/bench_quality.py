@@ -113,6 +113,14 @@ def train_mixture(name, recipe, seed, plot_directory):
     return {**quality, **timing, **settings}
 
 
+def side_by_side(paths, path):
+    """Writes the PNGs at `paths` (same height) as one picture, left to right."""
+    from PIL import Image
+
+    panels = [np.asarray(Image.open(panel).convert("RGB")) for panel in paths]
+    return visualization.save_png(np.concatenate(panels, axis=1), path)
+
+
 def _timed(function, *args):
     """`function(*args)` and its CPU (process) and wall seconds."""
     started, wall = time.process_time(), time.perf_counter()
@@ -189,7 +197,8 @@ def main():
                   f"{'max wall s':>11}")
         print(header)
         print("-" * len(header))
-        for recipe in filter(None, args.recipes.split(",")):
+        recipes = list(filter(None, args.recipes.split(",")))
+        for recipe in recipes:
             runs = [train_mixture(name, recipe, seed, plots) for seed in seeds]
             results["runs"][f"{name}:{recipe}"] = runs
             _harness.write_json(results, args.output)  # keep what is done if a later run fails
@@ -198,10 +207,14 @@ def main():
             kl = _mean_se([run["reverse_kl"] for run in runs])
             cpu = max(run["cpu_seconds"] for run in runs)
             wall = max(run["wall_seconds"] for run in runs)
-            print(f"{'ours ' + recipe:<20}{modes[0]:>8.1f} +-{modes[1]:>4.1f}{quality[0]:>11.1f} +-{quality[1]:>4.1f}"
+            label = ("ref. " if recipe == "plain_wgan_gp" else "ours ") + recipe
+            print(f"{label:<20}{modes[0]:>8.1f} +-{modes[1]:>4.1f}{quality[0]:>11.1f} +-{quality[1]:>4.1f}"
                   f"{kl[0]:>10.3f} +-{kl[1]:>5.3f}{cpu:>11.0f}{wall:>11.0f}")
         for row, (modes, quality) in PUBLISHED[name].items():
             print(f"{row + ' (published)':<20}{modes:>14.1f}{quality:>18.1f}{'-':>16}{'-':>11}{'-':>11}")
+        if recipes and seeds:
+            panels = [plots / f"{name}_{recipe}_{seeds[0]}.png" for recipe in recipes]
+            print(f"plots: {side_by_side(panels, plots / f'{name}.png')}")
 
     if args.digits_seeds:
         print(f"\ndigits, SNGAN (DCGAN 8x8), {args.digits_seeds} seeds; features of the digits classifier")
