@@ -110,11 +110,12 @@ def train_mixture(name, recipe, seed, plot_directory):
             return np.asarray(gan.sample(count))
 
     summary = f"{quality['modes']} modes, {100 * quality['high_quality']:.1f}% high quality"
-    title = f"{name}, {recipe}, seed {seed}: {summary}"
     plot_directory.mkdir(parents=True, exist_ok=True)
+    title = f"{recipe}, seed {seed}: {quality['modes']} modes, {100 * quality['high_quality']:.1f}%"
     pixels = visualization.scatter_plot(sample(MIXTURE_SAMPLES), source.means, title)
     visualization.save_png(pixels, plot_directory / f"{name}_{recipe}_{seed}.png")
-    print(f"  {title}, KL {quality['reverse_kl']:.3f}, {timing['wall_seconds']:.0f} s", flush=True)
+    print(f"  {name}, {recipe}, seed {seed}: {summary}, KL {quality['reverse_kl']:.3f}, "
+          f"{timing['wall_seconds']:.0f} s", flush=True)
     return {**quality, **timing, **settings}
 
 
