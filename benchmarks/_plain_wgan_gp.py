@@ -4,8 +4,8 @@ It shares no training code with `keras_lipschitz.trainers.GAN` (its own
 loop, loss, penalty and sampling of real points), so when both get the same
 score the score belongs to WGAN-GP at these settings, not to our trainer.
 Same models and settings as the benchmark's WGAN-GP recipe: 3 x 256 MLPs, a
-2-D latent, batch 256, 5 critic steps, lambda 10, Adam(beta 0, 0.9) with a
-cosine decay to 0; no EMA. Reference: Gulrajani et al., NeurIPS 2017,
+2-D latent, batch 256, 5 critic steps, the penalty weight lambda (10 in the
+paper), Adam(beta 0, 0.9) with a cosine decay to 0; no EMA. Reference: Gulrajani et al., NeurIPS 2017,
 Algorithm 1.
 """
 
@@ -13,7 +13,6 @@ import numpy as np
 import tensorflow as tf
 
 CRITIC_STEPS = 5
-PENALTY_WEIGHT = 10.0
 BATCH = 256
 
 
@@ -22,7 +21,7 @@ def _mlp(outputs, activation, units):
     return tf.keras.Sequential([tf.keras.Input((2,)), *layers, tf.keras.layers.Dense(outputs)])
 
 
-def train(means, standard_deviation, seed, generator_steps, learning_rate, units=256):
+def train(means, standard_deviation, seed, generator_steps, learning_rate, penalty_weight=10.0, units=256):
     """Trains on the mixture `means` (array `(modes, 2)`); returns a function of n giving n samples."""
     tf.random.set_seed(seed)
     rng = np.random.default_rng(seed)
@@ -47,7 +46,7 @@ def train(means, standard_deviation, seed, generator_steps, learning_rate, units
                 scores = critic(interpolates)
             norms = tf.norm(inner.gradient(scores, interpolates), axis=1)
             loss = tf.reduce_mean(critic(fake)) - tf.reduce_mean(critic(real))
-            loss += PENALTY_WEIGHT * tf.reduce_mean((norms - 1.0) ** 2)
+            loss += penalty_weight * tf.reduce_mean((norms - 1.0) ** 2)
         critic_optimizer.apply_gradients(zip(tape.gradient(loss, critic.trainable_variables),
                                              critic.trainable_variables))
 
