@@ -5,8 +5,9 @@ loop, loss, penalty and sampling of real points), so when both get the same
 score the score belongs to WGAN-GP at these settings, not to our trainer.
 Same models and settings as the benchmark's WGAN-GP recipe: 3 x 256 MLPs, a
 2-D latent, batch 256, 5 critic steps, the penalty weight lambda (10 in the
-paper), Adam(beta 0, 0.9) with a cosine decay to 0; no EMA. Reference: Gulrajani et al., NeurIPS 2017,
-Algorithm 1.
+paper), Adam(beta 0, 0.9) with a cosine decay to 0; no EMA.
+
+Reference: Gulrajani et al., NeurIPS 2017, Algorithm 1.
 """
 
 import numpy as np
