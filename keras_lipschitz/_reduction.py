@@ -28,6 +28,24 @@ def reduce_per_sample(values, reduction):
     return tf.nn.compute_average_loss(values)
 
 
+def per_logit(logits, name="logits"):
+    """Float32 logits as a `(batch, k)` matrix: each sample's k scores (k = 1 for one logit per sample).
+
+    A patch critic (pix2pix) returns several scores per sample, `(batch, k)`
+    or `(batch, h, w, 1)`; a loss is applied to each of them and then
+    averaged, as TF-GAN's losses and PyTorch's element-wise losses do.
+    """
+    logits = ops.cast(logits, "float32")
+    if len(logits.shape) == 0:
+        raise ValueError(
+            f"{name} must have a batch axis (one score per sample), got a "
+            "scalar. Return the critic's output before any reduction."
+        )
+    if len(logits.shape) == 1:
+        return ops.expand_dims(logits, 1)
+    return ops.reshape(logits, (ops.shape(logits)[0], -1))
+
+
 def per_sample(logits, name="logits"):
     """Float32 logits reduced to one value per sample (mean over other axes).
 

@@ -85,3 +85,17 @@ def test_nearest_upsampling_equals_keras_upsampling():
     np.testing.assert_array_equal(NearestUpsampling2D()(x), keras.layers.UpSampling2D()(x))
     symbolic = NearestUpsampling2D()(keras.Input((5, 4, 2)))
     assert tuple(symbolic.shape) == (None, 10, 8, 2)
+
+
+def test_nearest_upsampling_takes_unknown_spatial_sizes():
+    import tensorflow as tf
+
+    from keras_lipschitz.layers import NearestUpsampling2D
+
+    # A fully convolutional generator: height and width known only when it runs.
+    model = keras.Sequential([keras.Input((None, None, 2)), NearestUpsampling2D()])
+    assert tuple(model.output_shape) == (None, None, None, 2)
+    x = np.random.default_rng(1).normal(size=(2, 3, 5, 2)).astype("float32")
+    np.testing.assert_array_equal(model(x), x.repeat(2, axis=1).repeat(2, axis=2))
+    traced = tf.function(NearestUpsampling2D(), input_signature=[tf.TensorSpec((None, None, None, 2))])
+    np.testing.assert_array_equal(traced(x), x.repeat(2, axis=1).repeat(2, axis=2))

@@ -75,11 +75,29 @@ def test_closed_forms_on_hand_values():
     assert float(losses.MinimaxLoss().generator_loss(fake)) == pytest.approx(np.mean(np.log(1 - sigmoid)), rel=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(16, 4), (16, 2, 2)])
+@pytest.mark.parametrize("case", PARITY_CASES, ids=lambda c: f"{c[0].name}-{c[1]}-{c[0].get_config()}")
+def test_parity_with_tfgan_on_several_logits_per_sample(case, shape):
+    # A patch critic: TF-GAN applies the loss to every logit, then averages.
+    loss, side, reference = case
+    real = RNG.normal(scale=2.0, size=shape).astype("float32")
+    fake = RNG.normal(scale=2.0, size=shape).astype("float32")
+    expected = _in_graph(reference, real, fake)
+    assert float(_ours(loss, side, real, fake)) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_least_squares_on_a_patch_is_the_mean_of_the_squares_not_the_square_of_the_mean():
+    real, fake = np.array([[[2.0, 2.0]]], "float32"), np.array([[[-1.0, 3.0]]], "float32")
+    # 0.5 * mean((real - 1)^2) + 0.5 * mean(fake^2) = 0.5 * 1 + 0.5 * 5
+    assert float(losses.LeastSquaresLoss().discriminator_loss(real, fake)) == pytest.approx(3.0)
+
+
 def test_reduction_none_gives_per_sample_values_and_patch_scores_are_averaged():
     patch_real = RNG.normal(size=(4, 3, 3, 1)).astype("float32")
     patch_fake = RNG.normal(size=(4, 3, 3, 1)).astype("float32")
     per_sample = losses.HingeLoss(reduction="none").discriminator_loss(patch_real, patch_fake)
-    expected = np.maximum(0, 1 - patch_real.reshape(4, -1).mean(1)) + np.maximum(0, 1 + patch_fake.reshape(4, -1).mean(1))
+    expected = (np.maximum(0, 1 - patch_real.reshape(4, -1)).mean(1)
+                + np.maximum(0, 1 + patch_fake.reshape(4, -1)).mean(1))
     np.testing.assert_allclose(per_sample, expected, rtol=1e-6)
     assert float(losses.HingeLoss().discriminator_loss(patch_real, patch_fake)) == pytest.approx(expected.mean(), rel=1e-6)
 

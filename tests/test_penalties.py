@@ -85,6 +85,42 @@ def test_parity_with_tfgan_wasserstein_gradient_penalty(one_sided, target):
     assert float(ours()) == pytest.approx(expected, rel=1e-5)
 
 
+def _patch_critic(shape):
+    """A smooth critic with several logits per sample: (batch, 4) or (batch, 2, 2)."""
+    return keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Flatten(), keras.layers.Dense(5, activation="tanh"),
+                             keras.layers.Dense(4), keras.layers.Reshape(shape)])
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 2)])
+def test_parity_with_tfgan_on_a_patch_critic(shape):
+    # TF-GAN differentiates the sum of the critic's logits (PyTorch: grad_outputs=ones).
+    critic = _patch_critic(shape)
+    real, fake = _images(), _images()
+    eps = RNG.uniform(size=(8,)).astype("float32")
+    expected = float(tf.function(lambda: _tfgan_penalty(critic, _interpolates(real, fake, eps)))())
+    ours = float(gradient_penalty(critic, real, fake, weight=1.0, interpolation_weights=eps))
+    assert ours == pytest.approx(expected, rel=1e-5)
+    # ... and R1 is gamma / 2 * ||d sum(logits) / dx||^2, against an explicit Jacobian.
+    images = tf.constant(real)
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        logits = critic(images)
+    jacobian = tape.batch_jacobian(logits, images).numpy().reshape(8, 4, -1)
+    expected_r1 = np.mean(0.5 * 2.0 * np.sum(jacobian.sum(axis=1) ** 2, axis=1))
+    assert float(r1_penalty(critic, real, gamma=2.0)) == pytest.approx(expected_r1, rel=1e-5)
+
+
+def test_penalty_weight_can_be_a_variable_for_schedules():
+    critic = _smooth_critic()
+    real, fake = _images(), _images()
+    eps = RNG.uniform(size=(8,)).astype("float32")
+    weight = keras.Variable(2.0, trainable=False)
+    step = tf.function(lambda: gradient_penalty(critic, real, fake, weight=weight, interpolation_weights=eps))
+    at_two = float(step())
+    weight.assign(0.5)  # a schedule lowers it between steps: the same traced step sees the new value
+    assert float(step()) == pytest.approx(at_two / 4, rel=1e-6)
+
+
 @pytest.mark.parametrize("pass_tape", [False, True])
 def test_penalty_gradient_matches_tfgan_double_backprop(pass_tape):
     # tanh has a non-zero second derivative: double backprop through the

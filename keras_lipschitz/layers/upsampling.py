@@ -29,11 +29,13 @@ class NearestUpsampling2D(keras.layers.Layer):
     """
 
     def call(self, inputs):
-        _, height, width, channels = inputs.shape
+        # Static sizes where known (for TFLite), the run-time ones where not (fully convolutional use).
+        static, dynamic = inputs.shape, ops.shape(inputs)
+        height, width, channels = (static[i] if static[i] is not None else dynamic[i] for i in (1, 2, 3))
         rows = ops.stack([inputs, inputs], axis=2)  # (batch, height, 2, width, channels)
         pixels = ops.stack([rows, rows], axis=4)  # (batch, height, 2, width, 2, channels)
         return ops.reshape(pixels, (-1, 2 * height, 2 * width, channels))
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape
-        return (batch, 2 * height, 2 * width, channels)
+        return (batch, None if height is None else 2 * height, None if width is None else 2 * width, channels)

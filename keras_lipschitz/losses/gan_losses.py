@@ -1,9 +1,11 @@
 """GAN objectives: the discriminator (critic) and generator sides of each.
 
 Every loss takes the critic's raw outputs (logits, no sigmoid) on real and
-generated samples, casts them to float32 whatever the compute dtype, reduces
-non-batch axes by their mean (patch critics), and returns the mean over the
-global batch (`reduction="mean"`, distribution-aware) or per-sample values
+generated samples and casts them to float32 whatever the compute dtype. A
+critic with several logits per sample (a patch critic) has the loss applied
+to each logit, and a sample's value is the mean over its logits (TF-GAN's
+and pix2pix's convention). The result is the mean over the global batch
+(`reduction="mean"`, distribution-aware) or per-sample values
 (`reduction="none"`).
 """
 
@@ -17,7 +19,8 @@ class GANLoss:
     """Base class: a pair of discriminator and generator objectives.
 
     Subclasses implement `_discriminator_per_sample(real, fake)` and
-    `_generator_per_sample(real, fake)` on float32 per-sample logits.
+    `_generator_per_sample(real, fake)` element-wise on float32 logits of
+    shape `(batch, k)`.
 
     Args:
         reduction: `"mean"` (the mean over the global batch; under
@@ -34,7 +37,7 @@ class GANLoss:
         """The discriminator's (critic's) loss, to be minimized."""
         real, fake = _check_pair(real_logits, fake_logits)
         values = self._discriminator_per_sample(real, fake)
-        return _reduction.reduce_per_sample(values, self.reduction)
+        return _reduction.reduce_per_sample(ops.mean(values, axis=1), self.reduction)
 
     def generator_loss(self, fake_logits, real_logits=None):
         """The generator's loss, to be minimized.
@@ -42,12 +45,12 @@ class GANLoss:
         `real_logits` is needed only by relativistic losses.
         """
         if real_logits is None:
-            fake = _reduction.per_sample(fake_logits, "fake_logits")
+            fake = _reduction.per_logit(fake_logits, "fake_logits")
             real = None
         else:
             real, fake = _check_pair(real_logits, fake_logits)
         values = self._generator_per_sample(real, fake)
-        return _reduction.reduce_per_sample(values, self.reduction)
+        return _reduction.reduce_per_sample(ops.mean(values, axis=1), self.reduction)
 
     def _discriminator_per_sample(self, real, fake):
         raise NotImplementedError
@@ -68,8 +71,8 @@ class GANLoss:
 
 
 def _check_pair(real_logits, fake_logits):
-    real = _reduction.per_sample(real_logits, "real_logits")
-    fake = _reduction.per_sample(fake_logits, "fake_logits")
+    real = _reduction.per_logit(real_logits, "real_logits")
+    fake = _reduction.per_logit(fake_logits, "fake_logits")
     if real.shape[0] is not None and fake.shape[0] is not None and real.shape[0] != fake.shape[0]:
         raise ValueError(
             "real_logits and fake_logits must have the same batch size (one "

@@ -35,7 +35,7 @@ def critic_input_gradients(critic, inputs, conditioning=None, gradient_scale=1.0
 
     Args:
         critic: a callable (usually a Keras model) returning one score per
-            sample (`(batch,)`, `(batch, 1)`, or a patch averaged per sample).
+            sample (`(batch,)`, `(batch, 1)`, or a patch of scores, summed per sample).
         inputs: float tensor `(batch, ...)`.
         conditioning: optional extra critic input (e.g. labels); the critic
             is then called as `critic([inputs, conditioning])`.
@@ -72,7 +72,12 @@ def critic_input_gradients(critic, inputs, conditioning=None, gradient_scale=1.0
 
 
 def critic_scores(critic, inputs, conditioning=None, training=True):
-    """The critic's float32 per-sample scores, with a clear shape check."""
+    """The critic's float32 per-sample scores, with a clear shape check.
+
+    A sample's score is the sum of its logits, so a patch critic's input
+    gradient is the gradient of the sum of its outputs, as TF-GAN's gradient
+    penalty and PyTorch's `grad_outputs=ones` take it.
+    """
     if conditioning is None:
         critic_inputs = inputs
     else:
@@ -89,7 +94,7 @@ def critic_scores(critic, inputs, conditioning=None, training=True):
             f"{batch} inputs; it must return one score per sample, shaped "
             "(batch,) or (batch, 1). Remove any reduction over the batch."
         )
-    return _reduction.per_sample(outputs, "critic output")
+    return ops.sum(_reduction.per_logit(outputs, "critic output"), axis=1)
 
 
 def _per_sample_squared_norm(gradients):
@@ -184,7 +189,7 @@ def gradient_penalty(
     excess = norms / target - 1.0
     if one_sided:
         excess = ops.relu(excess)
-    return _reduction.reduce_per_sample(weight * ops.square(excess), reduction)
+    return _reduction.reduce_per_sample(ops.cast(weight, "float32") * ops.square(excess), reduction)
 
 
 def r1_penalty(
@@ -266,7 +271,8 @@ def _zero_centered_penalty(critic, data, conditioning, gamma, gradient_scale, tr
     reduction = _reduction.check_reduction(reduction)
     data = ops.cast(_check_float("data", data), "float32")
     gradients = critic_input_gradients(critic, data, conditioning, gradient_scale, training, tape)
-    return _reduction.reduce_per_sample(0.5 * gamma * _per_sample_squared_norm(gradients), reduction)
+    penalties = 0.5 * ops.cast(gamma, "float32") * _per_sample_squared_norm(gradients)
+    return _reduction.reduce_per_sample(penalties, reduction)
 
 
 def dragan_penalty(
@@ -422,4 +428,6 @@ def _check_positive(name, value):
 
 
 def _check_non_negative(name, value):
-    _validation.check_finite_number(name, value, positive=False)
+    # A tensor or variable (a schedule) is checked by whoever sets it: its value may be known only when run.
+    if not (tf.is_tensor(value) or isinstance(value, keras.Variable)):
+        _validation.check_finite_number(name, value, positive=False)
