@@ -1,10 +1,23 @@
-"""Generator export (`keras_lipschitz.export` once installed): SN folded away, SavedModel and TFLite."""
+"""Generator export (`keras_lipschitz.export` once installed): SN folded away, SavedModel and TFLite.
 
-from keras_lipschitz.export.exporter import FORMATS
-from keras_lipschitz.export.exporter import QUANTIZATIONS
-from keras_lipschitz.export.exporter import TOLERANCES
-from keras_lipschitz.export.exporter import export_generator
-from keras_lipschitz.export.exporter import run_tflite
-from keras_lipschitz.export.folding import fold_spectral_normalization
+Its modules load on first use, so `keras-lipschitz-export --help` imports no TensorFlow.
+"""
 
-__all__ = ["FORMATS", "QUANTIZATIONS", "TOLERANCES", "export_generator", "fold_spectral_normalization", "run_tflite"]
+import importlib
+
+_NAMES = {
+    "FORMATS": "exporter",
+    "QUANTIZATIONS": "exporter",
+    "TOLERANCES": "exporter",
+    "export_generator": "exporter",
+    "run_tflite": "exporter",
+    "fold_spectral_normalization": "folding",
+}
+
+__all__ = list(_NAMES)
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,8 @@ import pathlib
 from absl import app
 from absl import flags
 
+from keras_lipschitz import _cli
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "A .keras generator file, or a keras-lipschitz-train out dir.")
 flags.DEFINE_string("output_dir", None, "Where to write the export (must not exist unless --overwrite).")
@@ -35,12 +37,10 @@ def main(argv):
     if FLAGS.truncation is not None and not FLAGS.truncation > 0:
         raise app.UsageError(f"--truncation must be > 0, got {FLAGS.truncation}.")
 
-    import keras
-
-    import keras_lipschitz  # noqa: F401  (registers the library's layers for loading)
+    import keras_lipschitz
     from keras_lipschitz.export import export_generator
 
-    generator = keras.saving.load_model(path, safe_mode=True)
+    generator = keras_lipschitz.load_model(path, safe_mode=True)
     try:
         report = export_generator(generator, FLAGS.output_dir, formats=FLAGS.formats,
                                   quantizations=FLAGS.quantizations, truncation=FLAGS.truncation,
@@ -53,7 +53,7 @@ def main(argv):
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    _cli.run(main, __name__)
 
 
 if __name__ == "__main__":

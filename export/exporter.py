@@ -43,10 +43,16 @@ def export_generator(
     state): no power iteration and no singular-vector state remain. The
     SavedModel has the signatures
 
-    * `serve(z)` (conditional: `serve(z, label)`): samples for given latents;
+    * `serve(z)` (conditional: `serve(z, label)`): samples for given
+      latents, also as `serving_default` (the signature TF Serving and
+      `saved_model_cli run` use when none is named). Labels are int32 in the
+      signatures; the restored `serve` function also takes int64. A label
+      outside `[0, num_classes)` is an error that names the range;
     * `sample(seed, num)`: `num` samples from latents drawn deterministically
       from an int `seed` (truncated to `[-truncation, truncation]` when
-      `truncation` is set; conditional: labels `0, 1, ...` in turn),
+      `truncation` is set; conditional: labels `0, 1, ...` in turn);
+    * conditional only, `sample_class(seed, num, label)`: `num` samples of
+      one class,
 
     returning float32 in [-1, 1], or uint8 in {0..255} with `output="uint8"`.
     It loads with `tf.saved_model.load` without this library. The TFLite
@@ -106,6 +112,7 @@ def export_generator(
     try:
         report = _export(plain, generator, staging, formats, quantizations, latent_dim, num_classes,
                          truncation, output, check_samples, seed)
+        _files.make_public(staging)  # mkdtemp made it 0700
         if directory.exists():
             shutil.rmtree(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
@@ -150,10 +157,18 @@ def _export(plain, generator, staging, formats, quantizations, latent_dim, num_c
     else:
         shutil.rmtree(saved_model)
     report["keras_weights_bytes"] = int(sum(np.asarray(w).nbytes for w in plain.weights))
-    report["tolerances"] = {f"tflite_{name}": value for name, value in TOLERANCES.items()}
+    report["tolerances"] = _tolerances(quantizations if "tflite" in formats else (), output)
     with _files.atomic_write(staging / "report.json", "w") as file:
         json.dump(report, file, indent=2)
     return report
+
+
+def _tolerances(quantizations, output):
+    """The documented agreement of each TFLite file written, in the output's units (uint8 levels for
+    `output="uint8"`, where rounding can move a value by one level)."""
+    if output == "float":
+        return {f"tflite_{name}": TOLERANCES[name] for name in quantizations}
+    return {f"tflite_{name}": max(1, math.ceil(TOLERANCES[name] * 127.5)) for name in quantizations}
 
 
 def _write_onnx(plain, inputs, path):
@@ -220,34 +235,56 @@ def _write_saved_model(plain, path, latent_dim, num_classes, truncation, output)
     conditional = num_classes is not None
 
     def generate(latents, labels=None):
+        if conditional:
+            labels = _checked_labels(labels, num_classes)
         samples = plain([latents, labels] if conditional else latents, training=False)
         return _postprocess_tensor(tf.cast(samples, tf.float32), output)
 
     latent_spec = tf.TensorSpec((None, latent_dim), tf.float32, name="z")
-    label_spec = tf.TensorSpec((None,), tf.int32, name="label")
+    seed_spec, num_spec = tf.TensorSpec((), tf.int64, name="seed"), tf.TensorSpec((), tf.int32, name="num")
     if conditional:
-        serve = tf.function(generate, input_signature=[latent_spec, label_spec])
+        serve = tf.function(generate)
+        # int32 for the signatures (and TFLite); int64 too for callers of loaded.serve, as TF Serving's
+        # clients and NumPy's default integers send.
+        signature = serve.get_concrete_function(latent_spec, tf.TensorSpec((None,), tf.int32, name="label"))
+        serve.get_concrete_function(latent_spec, tf.TensorSpec((None,), tf.int64, name="label"))
     else:
         serve = tf.function(lambda z: generate(z), input_signature=[latent_spec])
+        signature = serve.get_concrete_function()
 
     def sample(seed, num):
         latents = _stateless_latents(seed, num, latent_dim, truncation)
         labels = tf.math.floormod(tf.range(num), num_classes) if conditional else None
         return generate(latents, labels)
 
-    sample = tf.function(
-        sample, input_signature=[tf.TensorSpec((), tf.int64, name="seed"), tf.TensorSpec((), tf.int32, name="num")]
-    )
+    def sample_class(seed, num, label):
+        latents = _stateless_latents(seed, num, latent_dim, truncation)
+        return generate(latents, tf.fill([num], label))
+
+    sample = tf.function(sample, input_signature=[seed_spec, num_spec])
+    signatures = {"serving_default": signature, "serve": signature, "sample": sample.get_concrete_function()}
     # A bare module that tracks each TensorFlow variable once: tracking the
     # Keras model too (as keras.export.ExportArchive does) stores every
     # variable twice and doubles the SavedModel.
     module = tf.Module()
     module.model_variables = [variable.value for variable in plain.weights]
     module.serve, module.sample = serve, sample
-    tf.saved_model.save(module, str(path), signatures={
-        "serve": serve.get_concrete_function(),
-        "sample": sample.get_concrete_function(),
-    })
+    if conditional:
+        module.sample_class = tf.function(
+            sample_class, input_signature=[seed_spec, num_spec, tf.TensorSpec((), tf.int32, name="label")]
+        )
+        signatures["sample_class"] = module.sample_class.get_concrete_function()
+    tf.saved_model.save(module, str(path), signatures=signatures)
+
+
+def _checked_labels(labels, num_classes):
+    """int32 labels, with an error naming the valid range for one outside it (an embedding would read
+    another row silently on some devices)."""
+    labels = tf.cast(labels, tf.int32)
+    in_range = tf.reduce_all((labels >= 0) & (labels < num_classes))
+    check = tf.debugging.Assert(in_range, [f"label must be in [0, {num_classes}), got", labels])
+    with tf.control_dependencies([check]):
+        return tf.identity(labels)
 
 
 def _num_classes(model):

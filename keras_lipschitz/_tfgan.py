@@ -79,3 +79,11 @@ def losses_impl():
 def classifier_metrics():
     """TF-GAN's `tensorflow_gan.python.eval.classifier_metrics` module."""
     return _load("tensorflow_gan.python.eval.classifier_metrics")
+
+
+def quiet():
+    """A context in which TF-GAN's calls of deprecated TensorFlow arguments (`map_fn(back_prop=False)`)
+    print no deprecation notice: they are TF-GAN's, and nothing a user of this library can change."""
+    from tensorflow.python.util import deprecation
+
+    return deprecation.silence()

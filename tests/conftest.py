@@ -5,7 +5,12 @@ runtime, so this happens at import time, before any test module imports.
 """
 
 import os
+import pathlib
+import sys
 import zlib
+
+# Helpers shared by test modules (tests/fault_table.py); importlib mode puts no test folder on the path.
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -219,3 +220,41 @@ def test_export_command(tmp_path):
     assert report["max_abs_difference"]["tflite_float32"] <= 1e-5
     again = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
     assert again.returncode != 0 and "overwrite" in again.stderr
+
+
+def test_serving_signatures_validate_labels_take_int64_and_sample_one_class(tmp_path):
+    generator = _trained(_generators()["dcgan_conditional"])
+    for variable in generator.trainable_variables:  # classes look alike at initialization
+        variable.assign(variable + RNG.normal(0.0, 0.3, variable.shape).astype("float32"))
+    report = export_generator(generator, tmp_path / "export", quantizations=("float32",), output="uint8")
+    loaded = tf.saved_model.load(str(tmp_path / "export" / "saved_model"))
+    assert {"serving_default", "serve", "sample", "sample_class"} <= set(loaded.signatures)
+    latents, labels = _inputs(generator, 6)
+    expected = loaded.signatures["serve"](z=latents, label=labels)["output_0"].numpy()
+    default = loaded.signatures["serving_default"](z=latents, label=labels)["output_0"].numpy()
+    np.testing.assert_array_equal(default, expected)
+    np.testing.assert_array_equal(loaded.serve(latents, tf.cast(labels, tf.int64)).numpy(), expected)
+    for bad in (-1, 3):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"label must be in \[0, 3\)"):
+            loaded.signatures["serve"](z=latents[:1], label=tf.constant([bad], tf.int32))
+    # sample_class: every sample of the chosen class, the same as serve on the same latents.
+    chosen = loaded.signatures["sample_class"](seed=tf.constant(5, tf.int64), num=tf.constant(4),
+                                               label=tf.constant(2))["output_0"].numpy()
+    in_turn = loaded.signatures["sample"](seed=tf.constant(5, tf.int64), num=tf.constant(4))["output_0"].numpy()
+    assert chosen.shape == in_turn.shape == (4, 8, 8, 1)
+    np.testing.assert_array_equal(chosen[2], in_turn[2])  # sample draws label 2 for its third sample
+    assert not np.array_equal(chosen[0], in_turn[0])  # ... and label 0 for its first
+    # The report: tolerances in uint8 levels, only for the files written.
+    assert report["tolerances"] == {"tflite_float32": 1}
+    assert sorted(report["files"]) == ["saved_model", "tflite_float32"]
+
+
+def test_export_is_readable_by_other_users(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        export_generator(_generators()["dcgan"], tmp_path / "export", formats=("saved_model",))
+    finally:
+        os.umask(previous)
+    modes = {path.relative_to(tmp_path): path.stat().st_mode & 0o777 for path in (tmp_path / "export").rglob("*")}
+    modes[pathlib.Path("export")] = (tmp_path / "export").stat().st_mode & 0o777
+    assert all(mode == (0o755 if (tmp_path / path).is_dir() else 0o644) for path, mode in modes.items()), modes

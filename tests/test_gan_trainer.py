@@ -1,5 +1,7 @@
 """The GAN trainer against an independent training loop, across strategies."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from keras_lipschitz.architectures import mlp_discriminator
 from keras_lipschitz.architectures import mlp_generator
 from keras_lipschitz.layers import SpectralNormalization
 from keras_lipschitz.trainers import GAN
+from keras_lipschitz.trainers import gan as trainers_gan
 from keras_lipschitz.trainers import presets
 
 DATA = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
@@ -21,12 +24,12 @@ def _initial_weights(spectral_normalization=False):
     return generator.get_weights(), discriminator.get_weights()
 
 
-def _gan(weights, spectral_normalization=False, seed=3, ema_decay=None):
+def _gan(weights, spectral_normalization=False, seed=3, ema_decay=None, ema_start=0):
     generator = mlp_generator(latent_dim=2, units=16, depth=2)
     discriminator = mlp_discriminator(units=16, depth=2, spectral_normalization=spectral_normalization)
     generator.set_weights(weights[0])
     discriminator.set_weights(weights[1])
-    return GAN(generator, discriminator, latent_dim=2, seed=seed, ema_decay=ema_decay)
+    return GAN(generator, discriminator, latent_dim=2, seed=seed, ema_decay=ema_decay, ema_start=ema_start)
 
 
 def _adam():
@@ -136,12 +139,17 @@ def test_logged_metrics_and_max_sigma():
     gan = _gan(weights, spectral_normalization=True)
     gan.compile(**presets.sngan())
     history = gan.fit(DATA[:64], batch_size=64, epochs=1, verbose=0).history
-    assert set(history) == {"d_loss", "g_loss", "penalty", "wasserstein_estimate", "max_sigma", "skipped_steps"}
+    # Only what means something: no penalty without one, max_sigma only with spectral normalization.
+    assert set(history) == {"d_loss", "g_loss", "wasserstein_estimate", "max_sigma", "skipped_steps"}
     sigmas = [float(layer.sigma) for layer in gan.discriminator.layers if isinstance(layer, SpectralNormalization)]
     # One step: the logged value is the sigma of that step's critic; the
     # critic has changed by one small update since.
     assert history["max_sigma"][0] == pytest.approx(max(sigmas), rel=5e-2)
-    assert history["penalty"][0] == 0.0
+    plain = _gan(_initial_weights())
+    plain.compile(**presets.wgan_gp())
+    history = plain.fit(DATA[:160], batch_size=160, epochs=1, verbose=0).history
+    assert set(history) == {"d_loss", "g_loss", "wasserstein_estimate", "penalty", "skipped_steps"}
+    assert history["penalty"][0] > 0.0
 
 
 def test_wgan_preset_clips_every_critic_weight():
@@ -205,14 +213,34 @@ def test_ema_generator_is_the_exponential_average_of_the_steps():
     gan.fit(DATA[:192], batch_size=64, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
     assert len(recorder.weights) == 3
     expected = [w.copy() for w in weights[0]]  # the generator's initial weights
-    for step_weights in recorder.weights:
-        expected = [0.8 * e + 0.2 * w for e, w in zip(expected, step_weights)]
+    for t, step_weights in enumerate(recorder.weights):
+        decay = min(0.8, (1 + t) / (10 + t))  # warm-up: 0.1, 0.18, 0.25 (TF's num_updates rule)
+        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, step_weights)]
     ema = gan.ema_generator()
     for a, b in zip(ema.trainable_variables, expected):
         np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-7)
     z = np.random.default_rng(1).normal(size=(5, 2)).astype("float32")
     np.testing.assert_allclose(gan(z), ema(z), rtol=1e-5, atol=1e-6)  # call uses the EMA
     assert not np.allclose(gan(z), gan.generator(z))
+
+
+def test_ema_follows_the_generator_until_ema_start_then_averages():
+    weights = _initial_weights()
+    gan = _gan(weights, ema_decay=0.5, ema_start=2)
+    gan.compile(**presets.sngan())
+    recorder = _RecordGeneratorWeights()
+    gan.fit(DATA[:256], batch_size=64, epochs=1, shuffle=False, verbose=0, callbacks=[recorder])
+    # Steps 0 and 1 copy the generator; step 2 (t = 0) averages with decay 0.1, step 3 with 2/11.
+    expected = recorder.weights[1]
+    for t, step_weights in enumerate(recorder.weights[2:]):
+        decay = min(0.5, (1 + t) / (10 + t))
+        expected = [decay * e + (1 - decay) * w for e, w in zip(expected, step_weights)]
+    for a, b in zip(gan.ema_generator().trainable_variables, expected):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-5, atol=1e-7)
+    assert [float(trainers_gan.ema_decay_at(step, 0.999, 100)) for step in (99, 100, 190, 10**6)] == \
+        pytest.approx([0.0, 0.1, 91 / 100, 0.999])
+    with pytest.raises(ValueError, match="ema_start must be an integer >= 0"):
+        _gan(weights, ema_decay=0.5, ema_start=-1)
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
@@ -236,3 +264,79 @@ def test_mixed_precision_training_stays_finite(policy):
     if policy == "mixed_float16":
         assert float(gan.d_optimizer.dynamic_scale) >= 2.0**10
     assert gan.sample(4).dtype == policy.split("_")[1]
+
+
+def test_evaluate_and_validation_compute_held_out_losses_without_updating():
+    weights = _initial_weights()
+    gan = _gan(weights)
+    gan.compile(**presets.wgan_gp())
+    held_out = DATA[:40]
+    seed_state = gan.seed_generator.state.numpy().copy()
+    results = gan.evaluate(held_out, batch_size=40, verbose=0, return_dict=True)
+    assert set(results) == {"d_loss", "g_loss", "wasserstein_estimate"}
+    # The oracle: the Wasserstein losses written out, on fixed latents (seed 1234), inference mode.
+    z = keras.random.normal((40, 2), seed=1234)
+    real_scores = np.asarray(gan.discriminator(held_out)).ravel()
+    fake_scores = np.asarray(gan.discriminator(gan.generator(z))).ravel()
+    assert results["d_loss"] == pytest.approx(fake_scores.mean() - real_scores.mean(), rel=1e-5, abs=1e-6)
+    assert results["g_loss"] == pytest.approx(-fake_scores.mean(), rel=1e-5, abs=1e-6)
+    assert results["wasserstein_estimate"] == pytest.approx(real_scores.mean() - fake_scores.mean(), rel=1e-5,
+                                                           abs=1e-6)
+    # Nothing moved: weights, optimizers, the seed generator that training draws from.
+    assert _max_difference(gan.generator.get_weights(), weights[0]) == 0.0
+    assert _max_difference(gan.discriminator.get_weights(), weights[1]) == 0.0
+    np.testing.assert_array_equal(gan.seed_generator.state.numpy(), seed_state)
+    assert int(gan.d_optimizer.iterations.numpy()) == 0
+
+    history = gan.fit(DATA, batch_size=160, epochs=2, verbose=0, validation_data=held_out).history
+    assert {"val_d_loss", "val_g_loss", "val_wasserstein_estimate"} <= set(history)
+    assert history["val_d_loss"][-1] == pytest.approx(gan.evaluate(held_out, verbose=0, return_dict=True)["d_loss"],
+                                                      rel=1e-5)
+    split = gan.fit(DATA, batch_size=160, epochs=1, verbose=0, validation_split=0.25).history
+    assert len(split["val_d_loss"]) == 1 and np.isfinite(split["val_d_loss"][0])
+
+
+def test_a_saved_compiled_gan_reloads_compiled_and_continues_training(tmp_path):
+    import keras_lipschitz
+
+    gan = _gan(_initial_weights(), ema_decay=0.9, ema_start=1)
+    gan.compile(d_optimizer=keras.optimizers.Adam(3e-4, beta_1=0.0, beta_2=0.9),
+                g_optimizer=keras.optimizers.RMSprop(1e-4), loss="least_squares", penalty="r1",
+                penalty_weight=2.5, d_steps=2)
+    gan.fit(DATA, batch_size=128, epochs=1, verbose=0)
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras_lipschitz.load_model(tmp_path / "gan.keras")
+    assert (loaded.penalty, loaded.penalty_weight, loaded.d_steps, loaded.ema_start) == ("r1", 2.5, 2, 1)
+    assert loaded.gan_loss.name == "least_squares" and isinstance(loaded.g_optimizer, keras.optimizers.RMSprop)
+    assert float(loaded.d_optimizer.learning_rate.numpy()) == pytest.approx(3e-4)
+    # The optimizers' state came back with the weights: training continues where it stopped.
+    assert int(loaded.d_optimizer.iterations.numpy()) == int(gan.d_optimizer.iterations.numpy()) == 4
+    for a, b in zip(loaded.d_optimizer.variables, gan.d_optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert _max_difference(loaded.get_weights(), gan.get_weights()) == 0.0
+    loaded.fit(DATA, batch_size=128, epochs=1, verbose=0)
+    assert int(loaded.d_optimizer.iterations.numpy()) == 8
+
+
+def test_batch_normalization_in_a_penalized_critic_is_warned_about():
+    critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8), keras.layers.BatchNormalization(),
+                               keras.layers.LeakyReLU(0.2), keras.layers.Dense(1)])
+    gan = GAN(mlp_generator(latent_dim=2), critic, latent_dim=2)
+    with pytest.warns(UserWarning, match="BatchNormalization.*LayerNormalization"):
+        gan.compile(**presets.wgan_gp())
+    layer_norm = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8), keras.layers.LayerNormalization(),
+                                   keras.layers.Dense(1)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GAN(mlp_generator(latent_dim=2), layer_norm, latent_dim=2).compile(**presets.wgan_gp())
+        GAN(mlp_generator(latent_dim=2), critic, latent_dim=2).compile(**presets.sngan())  # no penalty
+
+
+def test_the_penalty_weight_can_be_a_variable_for_schedules():
+    weight = keras.Variable(10.0, trainable=False, dtype="float32")
+    gan = _gan(_initial_weights())
+    gan.compile(**{**presets.wgan_gp(), "penalty_weight": weight})
+    first = gan.fit(DATA[:160], batch_size=160, epochs=1, verbose=0).history["penalty"][0]
+    weight.assign(0.0)  # the compiled step reads the variable each step
+    second = gan.fit(DATA[:160], batch_size=160, epochs=1, verbose=0).history["penalty"][0]
+    assert first > 0.0 and second == 0.0

@@ -14,13 +14,15 @@ from keras_lipschitz.architectures import mlp_generator
 from keras_lipschitz.trainers import GAN
 from keras_lipschitz.trainers import presets
 from keras_lipschitz.trainers.callbacks import SampleImages
+from keras_lipschitz.trainers.step_log import StepLogger
+from keras_lipschitz.trainers.step_log import read_history
 
 RNG = np.random.default_rng(0)
 
 
 def test_image_grid_places_each_image_in_its_cell():
     images = RNG.uniform(-1, 1, size=(7, 4, 5, 3)).astype("float32")
-    grid = visualization.image_grid(images, columns=3)
+    grid = visualization.image_grid(images, columns=3, min_tile=1, border=0)
     assert grid.shape == (12, 15, 3)
     for index in range(7):
         row, column = divmod(index, 3)
@@ -30,6 +32,25 @@ def test_image_grid_places_each_image_in_its_cell():
     assert visualization.to_uint8(np.array([-2.0, -1.0, 0.0, 1.0, 3.0])).tolist() == [0, 0, 128, 255, 255]
     with pytest.raises(ValueError, match="scatter_plot"):
         visualization.image_grid(np.zeros((5, 2)))
+
+
+def test_readable_grid_enlarges_tiles_separates_them_and_names_rows():
+    images = RNG.uniform(-1, 1, size=(6, 8, 8, 1)).astype("float32")
+    grid = visualization.image_grid(images, columns=3)  # 8 px tiles enlarged 4x to 32 px, 2 px borders
+    assert grid.shape == (2 + 2 * 34, 2 + 3 * 34, 1)
+    expected = visualization.to_uint8(images).repeat(4, axis=1).repeat(4, axis=2)
+    for index in range(6):
+        row, column = divmod(index, 3)
+        y, x = 2 + 34 * row, 2 + 34 * column
+        np.testing.assert_array_equal(grid[y : y + 32, x : x + 32], expected[index])
+    assert (grid[:2] == 128).all() and (grid[:, 34:36] == 128).all()  # borders around and between tiles
+    labelled = visualization.image_grid(images, columns=3, row_labels=["cat", "dog"])
+    margin = labelled.shape[1] - grid.shape[1]
+    assert margin > 0 and labelled.shape[0] == grid.shape[0]
+    np.testing.assert_array_equal(labelled[:, margin:], grid)
+    assert labelled[2:34, :margin].any() and labelled[36:68, :margin].any()  # a label drawn left of each row
+    with pytest.raises(ValueError, match="row_labels has 3 labels for 2 rows"):
+        visualization.image_grid(images, columns=3, row_labels=["a", "b", "c"])
 
 
 def test_png_round_trip_is_exact(tmp_path):
@@ -74,22 +95,28 @@ def test_sample_images_write_png_and_tensorboard_images_of_the_fixed_latents(tmp
     gan.compile(**presets.sngan())
     callback = SampleImages(tmp_path / "png", log_dir=tmp_path / "logs", every_n_steps=2, num_samples=6)
     images = RNG.uniform(-1, 1, size=(64, 8, 8, 1)).astype("float32")
-    history = gan.fit(images, np.arange(64) % 2, batch_size=16, epochs=1, verbose=0,
-                      callbacks=[callback, keras.callbacks.TensorBoard(tmp_path / "logs", update_freq=1)])
+    history = gan.fit(images, np.arange(64) % 2, batch_size=16, epochs=2, verbose=0,
+                      callbacks=[callback, StepLogger(tmp_path / "history.csv", log_dir=tmp_path / "logs")])
 
-    assert [path.name for path in callback.written] == ["samples-00000002.png", "samples-00000004.png"]
+    assert [path.name for path in callback.written] == [f"samples-{step:08d}.png" for step in (2, 4, 6, 8)]
     latents, labels = callback.fixed_inputs()
-    assert labels.numpy().tolist() == [0, 1, 0, 1, 0, 1]
-    expected = visualization.image_grid(gan.generator([latents, labels], training=False))
+    assert labels.numpy().tolist() == [0, 0, 0, 1, 1, 1]  # one row per class
+    expected = visualization.image_grid(gan.generator([latents, labels], training=False), columns=3,
+                                        row_labels=["0", "1"])
     np.testing.assert_array_equal(np.asarray(Image.open(callback.written[-1]))[..., None], expected)
 
     events = _event_values(tmp_path / "logs")
     steps, pictures = zip(*events["samples"])
-    assert steps == (2, 4)
+    assert steps == (2, 4, 6, 8)
     np.testing.assert_array_equal(pictures[-1], expected)
-    # Keras' TensorBoard callback logs the GAN's metrics as scalars.
+    # StepLogger: the GAN's metrics as scalars and CSV rows at generator steps (4 per epoch), not epochs.
+    logged_steps, logged = read_history(tmp_path / "history.csv")
+    assert logged_steps == [4, 8]
     for name in ("d_loss", "g_loss", "wasserstein_estimate"):
-        assert events[f"epoch_{name}"][-1][1] == pytest.approx(history.history[name][-1], rel=1e-6)
+        assert [step for step, _ in events[name]] == [4, 8]
+        assert events[name][-1][1] == pytest.approx(history.history[name][-1], rel=1e-6)
+        assert logged[name] == pytest.approx(history.history[name], rel=1e-6)
+    assert "penalty" not in events and "max_sigma" not in events and not any(name.startswith(("epoch_", "val_")) for name in events)
 
 
 def test_sample_images_of_2d_data_are_scatter_plots(tmp_path):

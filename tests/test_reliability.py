@@ -38,6 +38,8 @@ from keras_lipschitz.trainers import train
 from keras_lipschitz.trainers.non_finite import NonFiniteTrainingError
 from keras_lipschitz.trainers.non_finite import TerminateOnNonFinite
 
+import fault_table  # tests/fault_table.py
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "keras_lipschitz.trainers.train"]
 KILLED_IN_CHECKPOINT = [sys.executable, str(ROOT / "tests" / "scripts" / "train_killed_in_checkpoint.py")]
@@ -47,19 +49,11 @@ ENVIRONMENT = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES"
 RNG = np.random.default_rng(0)
 
 
-def _fault_table():
-    """{id: what the user sees} from the table in docs/reliability.md."""
-    text = (ROOT / "docs" / "reliability.md").read_text()
-    rows = {}
-    for line in text.split("## Fault table", 1)[1].splitlines():
-        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
-        if len(cells) == 4 and cells[0] not in ("id", "---"):
-            rows[cells[0]] = cells[3].strip("`").replace("\\`", "`")
-    return rows
-
-
-def _documented(fault):
-    return _fault_table()[fault]
+_fault_table = fault_table.fault_table
+_documented = fault_table.documented
+# Rows produced by the tests of tests/test_command_finish.py (the command's first-hour faults).
+COMMAND_FINISH_ROWS = ("ctrl-c", "changed-setting-on-resume", "failed-start", "damaged-run-file", "file-permissions",
+                       "offline-tfds")
 
 
 # --------------------------------------------------------------------------
@@ -144,7 +138,12 @@ def test_killed_and_preempted_run_resumes_to_the_uninterrupted_result(tmp_path):
         for key in uninterrupted.files:
             np.testing.assert_array_equal(resumed[key], uninterrupted[key], err_msg=key)
     history = (tmp_path / "run" / "history.csv").read_text().splitlines()
-    assert [int(row.split(",")[0]) for row in history[1:]] == list(range(20))
+    # A row per 20 steps up to the SIGTERM stop, a row there, then every 20 steps from it: no gap, no repeat.
+    steps = [int(row.split(",")[0]) for row in history[1:]]
+    stop = int(stopped.group(1))
+    assert [step for step in steps if step <= stop] == [*range(20, stop + 1, 20), *([stop] if stop % 20 else [])]
+    assert steps == sorted(set(steps)) and steps[-1] == 400
+    assert all(0 < later - earlier <= 20 for earlier, later in zip(steps, steps[1:]))
 
 
 # --------------------------------------------------------------------------
@@ -402,7 +401,7 @@ def _other_recipe_out_dir(tmp_path):
     train.FLAGS(["keras-lipschitz-train", "--gan=sngan", f"--out_dir={run}"])
     try:
         settings = train._checked_settings()
-        return _message(app.UsageError, lambda: train._check_recipe(run, settings))
+        return _message(app.UsageError, lambda: train._check_recipe(run, settings, train._saved_config(run)))
     finally:
         train.FLAGS.unparse_flags()
 
@@ -427,10 +426,13 @@ FAULTS = {
 
 
 def test_the_fault_table_and_the_tests_list_the_same_faults():
-    assert set(_fault_table()) == set(FAULTS) | set(CRASH_ROWS)
+    assert set(_fault_table()) == set(FAULTS) | set(CRASH_ROWS) | set(COMMAND_FINISH_ROWS)
     source = pathlib.Path(__file__).read_text()
     for fault in CRASH_ROWS:  # checked in the subprocess test above
         assert f'_documented("{fault}")' in source or f"_documented('{fault}')" in source
+    source = (ROOT / "tests" / "test_command_finish.py").read_text()
+    for fault in COMMAND_FINISH_ROWS:
+        assert f'documented("{fault}")' in source or f"documented('{fault}')" in source, fault
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))

@@ -15,10 +15,12 @@ from keras_lipschitz.trainers.periodic import EveryNSteps
 class SampleImages(EveryNSteps):
     """Every N generator steps, draws samples from the same latents and saves the picture.
 
-    The latents (and, for a conditional GAN, the labels `0, 1, ...` in turn)
-    are drawn once from `seed`, so successive pictures differ only by
-    training. Images become a grid (`samples-<step>.png`); 2-D samples a
-    scatter plot over `reference` points (e.g. the mixture's means). With
+    The latents are drawn once from `seed`, so successive pictures differ
+    only by training. Images become a grid (`samples-<step>.png`) of tiles
+    enlarged to at least 32 pixels with borders between them; a conditional
+    GAN's grid has one row per class, named on its left (`num_samples //
+    num_classes` samples of each class). 2-D samples become a scatter plot
+    over `reference` points (e.g. the mixture's means). With
     `log_dir` the pictures also go to TensorBoard as image summaries under
     `log_dir/samples` (tag `samples`), next to the scalars that
     `keras.callbacks.TensorBoard(log_dir)` writes.
@@ -32,6 +34,8 @@ class SampleImages(EveryNSteps):
         seed: int seed of the fixed latents.
         truncation: None, or the truncation of the fixed latents.
         reference: optional `(m, 2)` points drawn under 2-D samples.
+        class_names: optional names of the classes for a conditional grid's
+            rows (default `"0"`, `"1"`, ...).
 
     Example:
 
@@ -60,6 +64,7 @@ class SampleImages(EveryNSteps):
         seed=0,
         truncation=None,
         reference=None,
+        class_names=None,
     ):
         super().__init__(every_n_steps)
         _validation.check_positive_integer("num_samples", num_samples)
@@ -71,20 +76,21 @@ class SampleImages(EveryNSteps):
         self.seed = seed
         self.truncation = truncation
         self.reference = reference
+        self.class_names = class_names
         self.written = []
         self._writer = None
         self._inputs = None
 
     def fixed_inputs(self):
-        """The generator inputs every picture uses: latents, or [latents, labels]."""
+        """The generator inputs every picture uses: latents, or [latents, labels] (one row per class)."""
         if self._inputs is None:
-            latents = normal_latents(
-                (self.num_samples, self.model.latent_dim), seed=self.seed, truncation=self.truncation
-            )
-            if self.model.num_classes is None:
+            classes = self.model.num_classes
+            count = self.num_samples if classes is None else max(1, self.num_samples // classes) * classes
+            latents = normal_latents((count, self.model.latent_dim), seed=self.seed, truncation=self.truncation)
+            if classes is None:
                 self._inputs = latents
             else:
-                labels = tf.constant(np.arange(self.num_samples) % self.model.num_classes, "int32")
+                labels = tf.constant(np.repeat(np.arange(classes), count // classes), "int32")
                 self._inputs = [latents, labels]
         return self._inputs
 
@@ -96,8 +102,12 @@ class SampleImages(EveryNSteps):
         samples = self.samples()
         if samples.ndim == 2:
             pixels = visualization.scatter_plot(samples, reference=self.reference, title=f"step {step}")
-        else:
+        elif self.model.num_classes is None:
             pixels = visualization.image_grid(samples)
+        else:
+            classes = self.model.num_classes
+            names = self.class_names or [str(label) for label in range(classes)]
+            pixels = visualization.image_grid(samples, columns=len(samples) // classes, row_labels=list(names))
         if self.directory is not None:
             self.written.append(visualization.save_png(pixels, self.directory / f"samples-{step:08d}.png"))
         if self.log_dir is not None:

@@ -93,9 +93,11 @@ class GANCheckpoint(EveryNSteps):
     streak of skipped (NaN or inf) steps, so the newest one is a good one.
 
     On a signal in `save_on_signals` (SIGTERM by default: what Cloud TPU,
-    spot VMs and Kubernetes send before they stop a machine) the step in
-    flight finishes, a checkpoint is written and `fit` returns; `preempted`
-    then holds the signal's name.
+    spot VMs and Kubernetes send before they stop a machine; the command
+    adds SIGINT, Ctrl-C) the step in flight finishes, a checkpoint is written
+    and `fit` returns; `preempted` then holds the signal's name. A second
+    signal of the same kind is not waited for: a second Ctrl-C raises
+    `KeyboardInterrupt` at once, a second SIGTERM ends the process.
 
     Args:
         directory: where checkpoints live.
@@ -172,3 +174,5 @@ class GANCheckpoint(EveryNSteps):
     def _on_signal(self, number, frame):
         # Only note it: the step in flight must finish before its state is saved.
         self.preempted = signal.Signals(number).name
+        # A second signal of the same kind acts at once (a second Ctrl-C raises KeyboardInterrupt).
+        signal.signal(number, signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL)

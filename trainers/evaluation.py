@@ -2,6 +2,7 @@
 
 import json
 import math
+import pathlib
 
 import numpy as np
 
@@ -50,6 +51,23 @@ class Evaluator:
             if source.test_samples is not None:
                 test_features = self.extractor(source.test_samples)[0]
                 self.reference["fid_real_vs_real"] = metrics.frechet_distance(self._real_features, test_features)
+                self.reference["kid_real_vs_real"] = metrics.kernel_distance(self._real_features, test_features)[0]
+
+    def describe(self):
+        """What the numbers are: samples, feature space, scales (for a person reading the results)."""
+        if self.source.kind == "points":
+            return (f"Evaluated on {MIXTURE_SAMPLES} samples of the (EMA) generator against the mixture's means "
+                    "(modes: components within 3 standard deviations; high quality: the share of such samples; "
+                    "reverse KL of the mode histogram).")
+        if isinstance(self.extractor, metrics.DigitsClassifier):
+            space = (f"the penultimate layer of a digits classifier trained on the train split (test accuracy "
+                     f"{self.extractor.accuracy:.3f}); IS and classes from its softmax")
+        else:
+            space = "InceptionV3's pool3 features (FID, KID) and its logits (IS)"
+        return (f"Evaluated on {self.num_samples} samples of the (EMA) generator against as many real ones, in "
+                f"{space}. KID is the unbiased MMD^2 with a cubic polynomial kernel, unscaled (papers often "
+                "print 1000 x KID). The real-vs-real column compares the train split with the held-out split: "
+                "the floor a perfect generator would reach.")
 
     @property
     def available(self):
@@ -138,10 +156,6 @@ class EvaluationCallback(EveryNSteps):
 
 
 def _read_results(path):
-    if path is None:
+    if path is None or not pathlib.Path(path).exists():
         return []
-    try:
-        with open(path) as file:
-            return json.load(file)
-    except FileNotFoundError:
-        return []
+    return _files.read_json(path, "the run's evaluations")

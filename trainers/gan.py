@@ -3,6 +3,7 @@
 import contextlib
 import signal
 import threading
+import warnings
 
 import keras
 import numpy as np
@@ -89,8 +90,15 @@ class GAN(keras.Model):
             whose state is saved with the model).
         ema_decay: None, or a float in (0, 1): keep an exponential moving
             average of the generator's trainable weights, updated after each
-            generator step (`ema = decay * ema + (1 - decay) * w`), and use it
-            in `call`, `sample` and `ema_generator()`.
+            generator step (`ema = d_t * ema + (1 - d_t) * w`), and use it
+            in `call`, `sample` and `ema_generator()`. The decay warms up as
+            `d_t = min(ema_decay, (1 + t) / (10 + t))` over the `t` steps since
+            `ema_start` (the num_updates rule of TensorFlow's
+            `ExponentialMovingAverage`), so a short run's average does not
+            keep the initial weights.
+        ema_start: generator step from which the EMA averages; before it the
+            EMA is the generator itself (BigGAN starts at 20,000 steps,
+            StudioGAN's `g_ema_start`).
         **kwargs: base `keras.Model` arguments.
 
     Returns:
@@ -125,7 +133,8 @@ class GAN(keras.Model):
     """
 
     def __init__(
-        self, generator, discriminator, latent_dim, num_classes=None, seed=None, ema_decay=None, **kwargs
+        self, generator, discriminator, latent_dim, num_classes=None, seed=None, ema_decay=None, ema_start=0,
+        **kwargs
     ):
         super().__init__(**kwargs)
         _validation.check_positive_integer("latent_dim", latent_dim)
@@ -133,6 +142,8 @@ class GAN(keras.Model):
             _validation.check_positive_integer("num_classes", num_classes)
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be None or in (0, 1) (0.999 is common), got {ema_decay!r}.")
+        if isinstance(ema_start, bool) or not isinstance(ema_start, int) or ema_start < 0:
+            raise ValueError(f"ema_start must be an integer >= 0 (a generator step), got {ema_start!r}.")
         _check_models(generator, discriminator, latent_dim, num_classes)
         self.generator = generator
         self.discriminator = discriminator
@@ -140,6 +151,7 @@ class GAN(keras.Model):
         self.num_classes = num_classes
         self.seed = seed
         self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_start = ema_start
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._ema_weights = []
         if self.ema_decay is not None:
@@ -204,16 +216,45 @@ class GAN(keras.Model):
         self.g_optimizer = _with_loss_scaling(g_optimizer)
         self.gan_loss = gan_losses.get(loss)
         self.penalty = penalty
-        self.penalty_weight = float(penalty_weight)
+        # A float, or a tensor or variable (a schedule can assign to it between steps).
+        self.penalty_weight = penalty_weight if _is_tensor(penalty_weight) else float(penalty_weight)
         self.d_steps = d_steps
+        self._compile_arguments = dict(loss=loss, penalty=penalty, penalty_weight=penalty_weight, d_steps=d_steps,
+                                       **kwargs)
+        if penalty is not None:
+            _warn_about_batch_normalization(self.discriminator, penalty)
         # Both optimizers own their slots before fit traces the step, as
         # tf.distribute needs (see docs/trainers.md).
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
-        self._trackers = {
-            name: keras.metrics.Mean(name=name)
-            for name in ("d_loss", "g_loss", "penalty", "wasserstein_estimate", "max_sigma")
+        # Only the metrics that mean something for this GAN.
+        names = ["d_loss", "g_loss", "wasserstein_estimate"]
+        if penalty is not None:
+            names.append("penalty")
+        if _spectral_normalization_layers(self.discriminator):
+            names.append("max_sigma")
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
+
+    def get_compile_config(self):
+        """The `compile` arguments, serialized (Keras' convention, so a saved GAN reloads compiled)."""
+        if not hasattr(self, "_compile_arguments"):
+            return None
+        arguments = dict(self._compile_arguments)
+        if _is_tensor(arguments["penalty_weight"]):
+            arguments["penalty_weight"] = float(ops.convert_to_numpy(arguments["penalty_weight"]))
+        return {
+            **arguments,
+            "loss": keras.saving.serialize_keras_object(self.gan_loss),
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
         }
+
+    def compile_from_config(self, config):
+        """Compiles from `get_compile_config()`'s output (called by `keras.saving.load_model`)."""
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer", "loss"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
 
     @property
     def metrics(self):
@@ -230,6 +271,11 @@ class GAN(keras.Model):
         """
         if not hasattr(self, "d_steps"):
             raise ValueError("Call compile() before fit().")
+        validation_split = kwargs.pop("validation_split", 0.0)
+        if validation_split:
+            x, y, kwargs["validation_data"] = self._split_validation(x, y, validation_split, batch_size)
+        if kwargs.get("verbose", "auto") != 0:
+            kwargs["callbacks"] = _with_progress_bar(kwargs.get("callbacks"))
         if isinstance(x, (np.ndarray, tf.Tensor)):
             samples = x if self.num_classes is None else (x, _check_label_array(x, y, self.num_classes))
             x, y = self._array_dataset(samples, batch_size, shuffle), None
@@ -239,6 +285,20 @@ class GAN(keras.Model):
             shuffle = False  # arrays were shuffled above; datasets shuffle themselves
         with _signal_handlers_kept():
             return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
+
+    def _split_validation(self, x, y, fraction, batch_size):
+        """Keras' `validation_split` for arrays: the last `fraction` of the samples (and labels) is held out."""
+        if not isinstance(x, (np.ndarray, tf.Tensor)):
+            raise ValueError("validation_split needs arrays; for a dataset, give validation_data instead.")
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"validation_split must be in (0, 1), got {fraction}.")
+        x = np.asarray(x)
+        first = len(x) - int(len(x) * fraction)
+        if first == len(x):
+            raise ValueError(f"validation_split={fraction} holds out no sample of {len(x)}.")
+        held_out = x[first:] if y is None else (x[first:], np.asarray(y)[first:])
+        validation = tf.data.Dataset.from_tensor_slices(held_out).batch((batch_size or 32 * self.d_steps) // self.d_steps)
+        return x[:first], None if y is None else np.asarray(y)[:first], validation
 
     def _array_dataset(self, samples, batch_size, shuffle):
         batch_size = batch_size or 32 * self.d_steps
@@ -341,14 +401,42 @@ class GAN(keras.Model):
         # epoch's averages into NaN.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         for name, value in {**d_logs, "g_loss": g_loss}.items():
+            if name not in self._trackers:
+                continue
             finite = generator_finite if name == "g_loss" else critic_finite[-1]
             self._trackers[name].update_state(
                 ops.where(finite, value * replicas, 0.0), sample_weight=ops.cast(finite, "float32")
             )
-        self._trackers["max_sigma"].update_state(self._max_sigma())
+        if "max_sigma" in self._trackers:
+            self._trackers["max_sigma"].update_state(self._max_sigma())
         logs = {name: tracker.result() for name, tracker in self._trackers.items()}
         logs["skipped_steps"] = ops.cast(self.skipped_steps, "float32")
         return _logs_for_keras(logs)
+
+    def test_step(self, data):
+        """Losses and the Wasserstein estimate on held-out real data; nothing is updated.
+
+        `evaluate` and `fit(validation_data=...)` call it: fake samples come
+        from fixed latents (a constant seed, so the GAN's seed generator and
+        therefore training stay as they were), both networks run in
+        inference mode, and no penalty is computed (it is a training
+        regularizer, not a loss).
+        """
+        real, labels = _samples_and_labels(data, self.num_classes)
+        real = ops.cast(real, "float32")
+        latents = keras.random.normal((ops.shape(real)[0], self.latent_dim), seed=_EVALUATION_SEED)
+        fake = ops.cast(self.generator(_inputs(latents, labels), training=False), real.dtype)
+        real_logits = self.discriminator(_inputs(real, labels), training=False)
+        fake_logits = self.discriminator(_inputs(fake, labels), training=False)
+        values = {
+            "d_loss": self.gan_loss.discriminator_loss(real_logits, fake_logits),
+            "g_loss": self.gan_loss.generator_loss(fake_logits),
+            "wasserstein_estimate": _wasserstein_estimate(real_logits, fake_logits),
+        }
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        for name, value in values.items():
+            self._trackers[name].update_state(value * replicas)
+        return _logs_for_keras({name: self._trackers[name].result() for name in values})
 
     def _count_step(self, all_finite):
         skipped = ops.cast(ops.logical_not(all_finite), "int64")
@@ -397,10 +485,7 @@ class GAN(keras.Model):
         grads = _zeros_for_unconnected(tape.gradient(scaled, critic_variables), critic_variables)
         finite = _all_finite(total, grads, self.d_optimizer)
         _apply_if(finite, self.d_optimizer, grads, critic_variables)
-        # Mean real minus mean fake score, per sample as the losses see them.
-        estimate = _reduction.reduce_per_sample(
-            _reduction.per_sample(real_logits) - _reduction.per_sample(fake_logits), "mean"
-        )
+        estimate = _wasserstein_estimate(real_logits, fake_logits)
         return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate}, finite
 
     def _generator_step(self, batch, labels):
@@ -417,17 +502,15 @@ class GAN(keras.Model):
         return g_loss, finite
 
     def _update_ema(self):
+        if not self._ema_weights:
+            return
+        decay = ema_decay_at(self.train_steps, self.ema_decay, self.ema_start)
         for average, variable in zip(self._ema_weights, self.generator.trainable_variables):
-            average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * variable)
+            average.assign(ops.cast(decay, average.dtype) * average + ops.cast(1.0 - decay, average.dtype) * variable)
 
     def _max_sigma(self):
-        sigmas = [
-            ops.cast(layer.sigma, "float32")
-            # Every layer, also inside custom layers (ClassProjection, SelfAttention2D).
-            for layer in self.discriminator._flatten_layers(include_self=False)
-            if isinstance(layer, SpectralNormalization)
-        ]
-        return ops.max(ops.stack(sigmas)) if sigmas else ops.zeros((), "float32")
+        sigmas = [ops.cast(layer.sigma, "float32") for layer in _spectral_normalization_layers(self.discriminator)]
+        return ops.max(ops.stack(sigmas))
 
     def get_config(self):
         return {
@@ -438,6 +521,7 @@ class GAN(keras.Model):
             "num_classes": self.num_classes,
             "seed": self.seed,
             "ema_decay": self.ema_decay,
+            "ema_start": self.ema_start,
         }
 
     @classmethod
@@ -446,6 +530,76 @@ class GAN(keras.Model):
         for key in ("generator", "discriminator"):
             config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
         return cls(**config)
+
+
+# Latents of `test_step`: the same for every evaluation, drawn without touching the seed generator.
+_EVALUATION_SEED = 1234
+
+
+def _is_tensor(value):
+    return isinstance(value, keras.Variable) or tf.is_tensor(value)
+
+
+def _wasserstein_estimate(real_logits, fake_logits):
+    """Mean real minus mean fake score, per sample as the losses see them."""
+    return _reduction.reduce_per_sample(
+        _reduction.per_sample(real_logits) - _reduction.per_sample(fake_logits), "mean"
+    )
+
+
+def _spectral_normalization_layers(model):
+    # Every layer, also inside custom layers (ClassProjection, SelfAttention2D).
+    return [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, SpectralNormalization)]
+
+
+def _warn_about_batch_normalization(discriminator, penalty):
+    """The WGAN-GP paper (sec. 4): a gradient penalty is per sample, and batch normalization mixes samples."""
+    found = [layer.name for layer in discriminator._flatten_layers(include_self=False)
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    if found:
+        warnings.warn(
+            f"The discriminator has BatchNormalization ({', '.join(found[:3])}) and is trained with the "
+            f"{penalty!r} penalty, which penalizes each sample's gradient; batch normalization makes each "
+            "output depend on the whole batch, so the penalty no longer constrains the critic per sample "
+            "(Gulrajani et al. 2017, sec. 4). Use keras.layers.LayerNormalization (or no normalization).",
+            stacklevel=3,
+        )
+
+
+class _ProgressBar(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar, without `skipped_steps` while no step was skipped."""
+
+    def _update_progbar(self, batch, logs=None):
+        super()._update_progbar(batch, _shown(logs))
+
+    def _finalize_progbar(self, logs):
+        super()._finalize_progbar(_shown(logs))
+
+
+def _shown(logs):
+    logs = dict(logs or {})
+    if "skipped_steps" in logs and not float(logs["skipped_steps"]):
+        del logs["skipped_steps"]
+    return logs
+
+
+def _with_progress_bar(callbacks):
+    callbacks = list(callbacks or [])
+    if not any(isinstance(callback, keras.callbacks.ProgbarLogger) for callback in callbacks):
+        callbacks.append(_ProgressBar())
+    return callbacks
+
+
+def ema_decay_at(step, decay, start=0):
+    """The EMA decay used at generator step `step` (counted from 0): 0 before `start`, then
+    `min(decay, (1 + t) / (10 + t))` with `t = step - start`.
+
+    Reference: TensorFlow's `tf.train.ExponentialMovingAverage(num_updates=...)`;
+    Brock et al. 2019, Appendix C (an EMA of G that starts after 20k iterations).
+    """
+    t = ops.cast(step, "float32") - float(start)
+    warmed = ops.minimum(decay, (1.0 + t) / (10.0 + t))
+    return ops.where(t < 0.0, 0.0, warmed)
 
 
 def _with_loss_scaling(optimizer):

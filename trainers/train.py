@@ -9,18 +9,25 @@ download) in a few CPU minutes and writes everything under `runs/`:
 
 Run it again with the same `--out_dir` to resume from the newest checkpoint:
 the run continues with the data, latents and state an uninterrupted run
-would have had. SIGTERM (pre-emption) writes a checkpoint and exits with
-status 0; a streak of NaN/inf steps stops the run with status 1 and names
-the last good checkpoint.
+would have had. Recipe flags (--gan, --dataset, --batch_size, ...) must stay
+the same; other settings (learning rates, --steps, ...) take their new
+values and are listed. SIGTERM (pre-emption) finishes the step, writes a
+checkpoint and exits with status 0; Ctrl-C does the same with status 130 (a
+second Ctrl-C aborts at once); a streak of NaN/inf steps stops the run with
+status 1 and names the last good checkpoint.
 """
 
 import json
 import pathlib
+import signal
 import sys
 import time
 
 from absl import app
 from absl import flags
+
+from keras_lipschitz import _cli
+from keras_lipschitz import _files
 
 GANS = ("sngan", "wgan_gp", "wgan", "gan")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -38,7 +45,11 @@ flags.DEFINE_float("penalty_weight", None, "Override the penalty weight (lambda,
 flags.DEFINE_integer("d_steps", None, "Override the critic steps per generator step.")
 flags.DEFINE_float("d_learning_rate", None, "Override the critic's learning rate.")
 flags.DEFINE_float("g_learning_rate", None, "Override the generator's learning rate (TTUR when it differs).")
-flags.DEFINE_float("ema_decay", 0.999, "EMA of the generator's weights for sampling and export; 0 turns it off.")
+flags.DEFINE_float("ema_decay", 0.999, "EMA of the generator's weights for sampling and export; 0 turns it off. "
+                   "The decay warms up as min(decay, (1 + t) / (10 + t)) over the t steps since --ema_start.")
+flags.DEFINE_integer("ema_start", 1000, "Generator step at which the EMA starts averaging: before it the EMA is "
+                     "the generator itself, so a short run's EMA samples are the raw generator's (BigGAN starts at "
+                     "20,000).")
 flags.DEFINE_bool("conditional", False, "Train a conditional GAN on the dataset's labels (conditional BN in G, "
                   "projection discriminator).")
 flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (mlp for 2-D data, dcgan for images), "
@@ -71,56 +82,91 @@ flags.DEFINE_enum("mixed_precision", "float32", PRECISIONS, "Keras dtype policy.
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per epoch.")
 
-# Flags that define the recipe: a resumed run must not change them.
+# Flags that define the recipe: a resumed run must not change them (they shape
+# the models, the checkpoint's variables or the data stream).
 RECIPE_FLAGS = ("gan", "loss", "penalty", "d_steps", "conditional", "architecture", "latent_dim", "dataset",
-                "image_size", "channels", "batch_size", "mixed_precision")
+                "image_size", "channels", "batch_size", "mixed_precision", "ema_decay", "ema_start", "seed")
+# Every other flag is a setting: a resumed run takes its new value and says so.
+# Learning rates are restored with the optimizers and set again afterwards.
+NOT_RECORDED = ("out_dir",)
+# Sources whose samples have a fixed shape (no resizing or channel conversion).
+FIXED_SHAPE_DATASETS = {"digits": "8x8 grayscale images", "ring8": "2-D points", "grid25": "2-D points"}
+CONFIG = "config.json"
+
+
+class CommandError(Exception):
+    """An expected failure: its message says what was wrong and what to do; no traceback."""
 
 
 def main(argv):
     del argv
     settings = _checked_settings()
     out_dir = pathlib.Path(settings["out_dir"])
-    _check_recipe(out_dir, settings)
+    try:
+        saved = _saved_config(out_dir)
+        _check_recipe(out_dir, settings, saved)
+        _train(settings, out_dir, saved)
+    except (CommandError, _files.DamagedFileError) as error:
+        raise SystemExit(f"Error: {error}") from None
+    except KeyboardInterrupt:
+        # A second Ctrl-C (the first one stops cleanly at the end of the step), or one before training.
+        from keras_lipschitz.trainers import checkpoint
 
+        found = checkpoint.checkpoints(out_dir / "checkpoints")
+        where = (f"the newest checkpoint is {found[-1][1]} (step {found[-1][0]}); run the same command to resume "
+                 "from it." if found else "no checkpoint was written yet.")
+        print(f"\nAborted by Ctrl-C: {where}", file=sys.stderr)
+        sys.exit(130)
+
+
+def _train(settings, out_dir, saved):
     import keras
     import tensorflow as tf
 
-    from keras_lipschitz import data
     from keras_lipschitz import visualization
     from keras_lipschitz.trainers import callbacks
     from keras_lipschitz.trainers import checkpoint
     from keras_lipschitz.trainers import evaluation
     from keras_lipschitz.trainers import non_finite
     from keras_lipschitz.trainers import periodic
+    from keras_lipschitz.trainers import step_log
 
+    _warn_if_slow_precision(settings["mixed_precision"], tf)
     keras.config.set_dtype_policy(settings["mixed_precision"])
     keras.utils.set_random_seed(settings["seed"])
     strategy = _strategy(tf, settings)
-    source = data.load(settings["dataset"], image_size=settings["image_size"], channels=settings["channels"],
-                       data_dir=settings["data_dir"], seed=settings["seed"])
+    source = _load_source(settings)
     if settings["conditional"] and source.num_classes is None:
         raise app.UsageError(f"--conditional needs labels, and {source.name} has none.")
     with strategy.scope():
         gan, preset = _build(settings, source)
         gan.compile(**preset, jit_compile=settings["jit_compile"])
+    run_settings = _resolved(settings, gan)
     checkpoints_dir = out_dir / "checkpoints"
     found = checkpoint.checkpoints(checkpoints_dir)
     done = 0
     if found:
         done, path = found[-1]
-        checkpoint.restore(gan, path)
+        try:
+            checkpoint.restore(gan, path)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         print(f"Resuming from {path} (step {done}).")
-    steps_per_epoch = min(settings["log_every"], settings["steps"])
-    _forget_after(out_dir, done, steps_per_epoch)
-    global_batch = preset["d_steps"] * settings["batch_size"]
+        _announce_changes(saved, run_settings)
+    _apply_settings(gan, run_settings)
+    log_every = min(settings["log_every"], settings["steps"])
+    _forget_after(out_dir, done)
+    # Written once training starts: a run that fails before leaves nothing that blocks the next try.
+    _write_config(out_dir, run_settings)
+    global_batch = gan.d_steps * settings["batch_size"]
     # The batches from step `done` on, as an uninterrupted run reads them.
     dataset = source.batches(global_batch, seed=settings["seed"], labels=settings["conditional"], skip_batches=done)
-    epochs = -(-settings["steps"] // steps_per_epoch)
+    epochs = -(-settings["steps"] // log_every)
     evaluator = evaluation.Evaluator(source, settings["eval_samples"], settings["inception_weights"], settings["seed"])
     saver = checkpoint.GANCheckpoint(checkpoints_dir, every_n_steps=settings["checkpoint_every"],
                                      max_to_keep=settings["max_checkpoints"],
                                      # Restored above already (the step count sets the first epoch).
-                                     restore=False)
+                                     restore=False, save_on_signals=(signal.SIGTERM, signal.SIGINT))
     run_callbacks = [
         saver,
         periodic.StopAtStep(settings["steps"]),
@@ -128,8 +174,7 @@ def main(argv):
         callbacks.SampleImages(out_dir / "samples", log_dir=out_dir / "logs", every_n_steps=settings["sample_every"],
                                num_samples=2500 if source.kind == "points" else 64, seed=settings["seed"],
                                reference=source.means),
-        keras.callbacks.TensorBoard(out_dir / "logs"),
-        keras.callbacks.CSVLogger(out_dir / "history.csv", append=bool(found)),
+        step_log.StepLogger(out_dir / "history.csv", log_dir=out_dir / "logs"),
     ]
     evaluation_callback = None
     if evaluator.available:
@@ -141,24 +186,27 @@ def main(argv):
     started = time.time()
     if done < settings["steps"]:
         try:
-            gan.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs, initial_epoch=done // steps_per_epoch,
+            gan.fit(dataset, steps_per_epoch=log_every, epochs=epochs, initial_epoch=done // log_every,
                     callbacks=run_callbacks, verbose=settings["verbose"])
         except non_finite.NonFiniteTrainingError as error:
-            raise SystemExit(f"Error: {error}") from None
+            raise CommandError(str(error)) from None
     minutes = (time.time() - started) / 60
     if saver.preempted:
         step, path = checkpoint.checkpoints(checkpoints_dir)[-1]
         print(f"\nStopped by {saver.preempted} at step {step}: the state is in {path}. "
               "Run the same command to resume.")
+        if saver.preempted == "SIGINT":
+            sys.exit(130)  # the shell's convention for a run stopped by Ctrl-C
         return
 
-    history = _read_history(out_dir / "history.csv")
+    steps, history = step_log.read_history(out_dir / "history.csv")
     if history:
-        visualization.save_png(visualization.plot_curves(history), out_dir / "curves.png")
+        visualization.save_png(visualization.plot_curves(history, steps=steps), out_dir / "curves.png")
     generator_path = out_dir / "generator.keras"
     gan.ema_generator().save(generator_path)
+    _files.make_public(generator_path)
     results = evaluation_callback.results[-1] if evaluation_callback and evaluation_callback.results else {}
-    _summary(settings, source, out_dir, results, minutes)
+    _summary(settings, source, out_dir, results, minutes, evaluator)
 
 
 def _checked_settings():
@@ -171,6 +219,8 @@ def _checked_settings():
         value = settings[name]
         if value is not None and value < 1:
             raise app.UsageError(f"--{name} must be >= 1, got {value}.")
+    if settings["ema_start"] < 0:
+        raise app.UsageError(f"--ema_start must be >= 0, got {settings['ema_start']}.")
     if settings["channels"] not in (None, 1, 3):
         raise app.UsageError(f"--channels must be 1 or 3, got {settings['channels']}.")
     if not 0.0 <= settings["ema_decay"] < 1.0:
@@ -178,6 +228,7 @@ def _checked_settings():
     for name in ("d_learning_rate", "g_learning_rate", "penalty_weight"):
         if settings[name] is not None and not settings[name] > 0:
             raise app.UsageError(f"--{name} must be > 0, got {settings[name]}.")
+    _check_shape_flags(settings)
     from keras_lipschitz import losses
     from keras_lipschitz.trainers import PENALTIES
 
@@ -193,24 +244,102 @@ def _checked_settings():
     return settings
 
 
-def _check_recipe(out_dir, settings):
-    """Writes the recipe to out_dir/config.json, or refuses to resume a run of another recipe."""
-    from keras_lipschitz import _files
-
-    path = out_dir / "config.json"
-    recipe = {name: settings[name] for name in RECIPE_FLAGS}
-    if path.exists():
-        saved = json.loads(path.read_text())
-        changed = {name: (saved.get(name), value) for name, value in recipe.items() if saved.get(name) != value}
-        if changed:
-            details = ", ".join(f"--{name} was {old!r}, now {new!r}" for name, (old, new) in changed.items())
+def _check_shape_flags(settings):
+    """--image_size and --channels: refused where the data or the architecture cannot honour them."""
+    fixed = FIXED_SHAPE_DATASETS.get(settings["dataset"])
+    for name in ("image_size", "channels"):
+        if fixed and settings[name] is not None:
             raise app.UsageError(
-                f"{out_dir} holds a run of a different recipe ({details}). Use another --out_dir, "
-                "or the same flags to resume it."
-            )
+                f"--{name} does not apply to --dataset={settings['dataset']} ({fixed}, used as they are); "
+                "it applies to tfds: and folder: datasets. Drop the flag.")
+    size = settings["image_size"]
+    if size is not None:
+        _check_image_size(size, settings["architecture"], f"--image_size={size}")
+
+
+def _check_image_size(size, architecture, what):
+    """Raises a UsageError naming `what` if the image architecture cannot make `size`-pixel images."""
+    if architecture == "resnet" and size != 32:
+        raise app.UsageError(f"{what} does not fit --architecture=resnet, which makes 32x32 images: "
+                             "use --image_size=32.")
+    if architecture in ("auto", "dcgan") and not (size >= 4 and size % 4 == 0 and (size // 4).bit_count() == 1):
+        raise app.UsageError(f"{what} does not fit the DCGAN architecture, which makes 4 * 2**k pixel images: "
+                             "use --image_size=8, 16, 32 or 64.")
+
+
+def _saved_config(out_dir):
+    """The recorded flags of the run in out_dir, or None for a new run."""
+    path = out_dir / CONFIG
+    if not path.exists():
+        return None
+    saved = _files.read_json(path, "the run's flags; without it the run resumes with the flags you give now")
+    if not isinstance(saved, dict):
+        raise CommandError(f"{path} is damaged: it holds a JSON {type(saved).__name__}, not the run's flags. "
+                           "Delete it to resume with the flags you give now (the checkpoints are kept).")
+    return saved
+
+
+def _check_recipe(out_dir, settings, saved):
+    """Refuses to resume a run of another recipe (before anything is built)."""
+    if saved is None:
         return
-    with _files.atomic_write(path, "w") as file:
-        json.dump(recipe, file, indent=2)
+    changed = {name: (saved[name], settings[name]) for name in RECIPE_FLAGS
+               if name in saved and saved[name] != settings[name]}
+    if changed:
+        details = ", ".join(f"--{name} was {old!r}, now {new!r}" for name, (old, new) in changed.items())
+        raise app.UsageError(
+            f"{out_dir} holds a run of a different recipe ({details}). Use another --out_dir, "
+            "or the same flags to resume it."
+        )
+
+
+def _resolved(settings, gan):
+    """Every recorded flag, with the recipe's own values where a flag was left unset."""
+    resolved = {name: value for name, value in settings.items() if name not in NOT_RECORDED}
+    resolved["d_learning_rate"] = _learning_rate(gan.d_optimizer)
+    resolved["g_learning_rate"] = _learning_rate(gan.g_optimizer)
+    resolved["penalty_weight"] = gan.penalty_weight
+    return resolved
+
+
+def _learning_rate(optimizer):
+    # The shortest decimal of the float32 value (2e-4, not 0.00019999999494757503), as a person typed it.
+    return float(str(optimizer.learning_rate.numpy()))
+
+
+def _announce_changes(saved, run_settings):
+    """Prints each setting that differs from the run being resumed (`name: old -> new`)."""
+    for name, value in run_settings.items():
+        if saved is not None and name in saved and name not in RECIPE_FLAGS and saved[name] != value:
+            print(f"{name}: {saved[name]} -> {value}")
+
+
+def _apply_settings(gan, run_settings):
+    """Sets the learning rates a restored checkpoint put back to the resumed run's values."""
+    gan.d_optimizer.learning_rate = run_settings["d_learning_rate"]
+    gan.g_optimizer.learning_rate = run_settings["g_learning_rate"]
+
+
+def _write_config(out_dir, run_settings):
+    with _files.atomic_write(out_dir / CONFIG, "w") as file:
+        json.dump(run_settings, file, indent=2)
+
+
+def _warn_if_slow_precision(policy, tf):
+    if policy == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
+        print("Warning: --mixed_precision=mixed_float16 without a GPU runs about 60x slower than float32 "
+              "(CPUs emulate float16 arithmetic). Use --mixed_precision=float32, or mixed_bfloat16 on a CPU "
+              "with bfloat16 support.", file=sys.stderr)
+
+
+def _load_source(settings):
+    from keras_lipschitz import data
+
+    try:
+        return data.load(settings["dataset"], image_size=settings["image_size"], channels=settings["channels"],
+                         data_dir=settings["data_dir"], seed=settings["seed"])
+    except (ValueError, RuntimeError) as error:
+        raise CommandError(str(error)) from None
 
 
 def _strategy(tf, settings):
@@ -239,6 +368,9 @@ def _build(settings, source):
         architecture = "mlp" if source.kind == "points" else "dcgan"
     if (architecture == "mlp") != (source.kind == "points"):
         raise app.UsageError(f"--architecture={architecture} does not fit {source.kind} data ({source.name}).")
+    if architecture != "mlp":
+        size = source.sample_shape[0]
+        _check_image_size(size, architecture, f"{source.name} has {size}x{size} images, which")
     num_classes = source.num_classes if settings["conditional"] else None
     latent_dim = settings["latent_dim"] or (2 if source.kind == "points" else 64)
     spectral = settings["gan"] == "sngan"
@@ -252,9 +384,6 @@ def _build(settings, source):
         critic = architectures.dcgan_discriminator(image_size=size, channels=channels, spectral_normalization=spectral,
                                                    num_classes=num_classes)
     else:
-        if source.sample_shape[:2] != (32, 32):
-            raise app.UsageError(f"--architecture=resnet takes 32x32 images; {source.name} has "
-                                 f"{source.sample_shape}: add --image_size=32.")
         channels = source.sample_shape[-1]
         generator = architectures.resnet_generator(latent_dim, channels=channels, num_classes=num_classes)
         critic = architectures.resnet_discriminator(channels=channels, spectral_normalization=spectral,
@@ -273,66 +402,55 @@ def _build(settings, source):
         if settings[flag] is not None:
             preset[key].learning_rate = settings[flag]
     gan = GAN(generator, critic, latent_dim=latent_dim, num_classes=num_classes, seed=settings["seed"],
-              ema_decay=settings["ema_decay"] or None)
+              ema_decay=settings["ema_decay"] or None, ema_start=settings["ema_start"])
     return gan, preset
 
 
-def _forget_after(out_dir, step, steps_per_epoch):
+def _forget_after(out_dir, step):
     """Drops the history rows and evaluations that a killed run wrote after its last checkpoint
     (the resumed run writes them again)."""
-    import csv
+    from keras_lipschitz.trainers import step_log
 
-    from keras_lipschitz import _files
-
-    history = out_dir / "history.csv"
-    if history.exists():
-        with open(history, newline="") as file:
-            rows = list(csv.reader(file))
-        header, body = rows[:1], rows[1:]
-        # A kill can also cut the last row short.
-        kept = header + [row for row in body if len(row) == len(header[0]) and int(row[0]) < step // steps_per_epoch]
-        with _files.atomic_write(history, "w") as file:
-            csv.writer(file, lineterminator="\n").writerows(kept)
+    step_log.forget_after(out_dir / "history.csv", step)
     metrics = out_dir / "metrics.json"
     if metrics.exists():
-        kept = [row for row in json.loads(metrics.read_text()) if row["step"] <= step]
+        kept = [row for row in _files.read_json(metrics, "the run's evaluations") if row["step"] <= step]
         with _files.atomic_write(metrics, "w") as file:
             json.dump(kept, file, indent=2)
 
 
-def _read_history(path):
-    import csv
-
-    if not path.exists():
-        return {}
-    with open(path) as file:
-        rows = list(csv.DictReader(file))
-    # Keras' CSVLogger adds val_* columns of "NA" when there is no validation data.
-    names = [name for name in (rows[0] if rows else {}) if name != "epoch" and not name.startswith("val_")]
-    return {name: [float(row[name]) for row in rows] for name in names}
-
-
-def _summary(settings, source, out_dir, results, minutes):
+def _summary(settings, source, out_dir, results, minutes, evaluator):
     print()
-    print(f"Trained {settings['gan']} on {source.name} for {settings['steps']} generator steps "
+    conditional = "conditional" if settings["conditional"] else "unconditional"
+    print(f"Trained {settings['gan']} ({conditional}) on {source.name} for {settings['steps']} generator steps "
           f"({minutes:.1f} min this session).")
     if results:
-        print(f"{'metric':<26}{'value':>12}")
-        print("-" * 38)
+        print(evaluator.describe())
+        print(f"{'metric':<22}{'value':>12}{'real vs real':>14}")
+        print("-" * 48)
         for name, value in results.items():
-            text = f"{value:.4f}" if isinstance(value, float) else str(value)
-            print(f"{name:<26}{text:>12}")
+            if name.endswith("_real_vs_real") or name == "step":
+                continue
+            floor = results.get(f"{name}_real_vs_real")
+            print(f"{name:<22}{_number(value):>12}{_number(floor) if floor is not None else '':>14}")
     print("Written:")
-    for name in ("config.json", "checkpoints", "samples", "logs", "history.csv", "curves.png", "metrics.json",
+    for name in (CONFIG, "checkpoints", "samples", "logs", "history.csv", "curves.png", "metrics.json",
                  "generator.keras"):
         if (out_dir / name).exists():
             print(f"  {out_dir / name}")
+    print("Next:")
+    print(f"  keras-lipschitz-export --model={out_dir} --output_dir={out_dir / 'export'}")
+    print(f"  tensorboard --logdir={out_dir / 'logs'}")
     sys.stdout.flush()
+
+
+def _number(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def run():
     """Console-script entry point."""
-    app.run(main)
+    _cli.run(main, __name__)
 
 
 if __name__ == "__main__":

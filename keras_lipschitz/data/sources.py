@@ -6,6 +6,7 @@ they are (2-D points), plus what a trainer and an evaluation need to know
 (sample shape, number of classes, mixture means, a held-out split).
 """
 
+import contextlib
 import dataclasses
 import pathlib
 
@@ -16,6 +17,10 @@ from keras_lipschitz import _validation
 from keras_lipschitz.data import mixtures
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+# Sources up to this many bytes of decoded samples are held in memory for random access.
+RANDOM_ACCESS_BYTES = 4 * 2**30
 
 
 @dataclasses.dataclass
@@ -31,6 +36,10 @@ class DataSource:
         num_examples: size of `elements`, when known.
         means: the mixture's means (points only).
         test_samples, test_labels: a held-out split as arrays, when there is one.
+        lookup: None, or a function from an int64 scalar index in
+            `[0, num_examples)` to `(sample, label)`, usable in `tf.data`
+            (random access; sources without it are read into memory by
+            `batches` when they fit in `RANDOM_ACCESS_BYTES`).
     """
 
     name: str
@@ -42,18 +51,29 @@ class DataSource:
     means: np.ndarray | None = None
     test_samples: np.ndarray | None = None
     test_labels: np.ndarray | None = None
+    lookup: object = None
 
     def batches(self, batch_size, seed=0, labels=None, cache=True, skip_batches=0):
         """Shuffled, repeated batches with static shapes for training.
+
+        The stream is a function of the position: element `p` of the stream
+        is example `shuffle_e(p mod n)` of epoch `e = p // n`, where
+        `shuffle_e` is a seeded permutation computed one index at a time
+        (`tf.random.experimental.index_shuffle`). Starting at batch `k`
+        therefore costs the same for any `k`: a run resumed at step 10^6
+        reads its first batch as fast as a new one. Every epoch visits each
+        example once, and batches run across epoch boundaries (no partial
+        batch is dropped).
 
         Args:
             batch_size: global batch size (for the GAN trainer: d_steps times the critic batch).
             seed: shuffling seed.
             labels: include labels (default: when the source has classes).
-            cache: cache the decoded elements in memory (small datasets).
+            cache: for a source too large to hold in memory, cache it anyway
+                (it is then read as a stream and shuffled with a buffer).
             skip_batches: start after this many batches of the same stream,
                 so a run resumed at step N reads the batches an uninterrupted
-                run would (skipping reads the elements, without training).
+                run would.
 
         Returns:
             A `tf.data.Dataset` of `samples` or `(samples, labels)` batches,
@@ -66,15 +86,67 @@ class DataSource:
                 "use a smaller batch size."
             )
         labels = self.num_classes is not None if labels is None else labels
+        lookup = self.lookup or self._in_memory_lookup()
+        if lookup is None:
+            dataset = self._streamed(cache, seed, skip_batches, batch_size)
+        else:
+            dataset = positioned_stream(lookup, self.num_examples, seed, skip_batches * batch_size)
+        if not labels:
+            dataset = dataset.map(lambda sample, label: sample)
+        return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+    def _in_memory_lookup(self):
+        """Reads the elements into memory (once) when they fit, for random access."""
+        if self.num_examples is None:
+            return None
+        sample_bytes = 4 * int(np.prod(self.sample_shape))
+        if self.num_examples * sample_bytes > RANDOM_ACCESS_BYTES:
+            return None
+        samples, labels = [], []
+        for sample_batch, label_batch in self.elements.batch(4096):
+            samples.append(sample_batch.numpy())
+            labels.append(label_batch.numpy())
+        self.lookup = array_lookup(np.concatenate(samples), np.concatenate(labels))
+        return self.lookup
+
+    def _streamed(self, cache, seed, skip_batches, batch_size):
+        """A source too large for memory: a shuffle buffer, and a resume that replays the stream."""
         dataset = self.elements.cache() if cache else self.elements
         buffer = min(self.num_examples or 10_000, 10_000)
         dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
-        if not labels:
-            dataset = dataset.map(lambda sample, label: sample)
-        dataset = dataset.batch(batch_size, drop_remainder=True)
-        if skip_batches:
-            dataset = dataset.skip(skip_batches)
-        return dataset.prefetch(tf.data.AUTOTUNE)
+        return dataset.skip(skip_batches * batch_size)
+
+
+def array_lookup(samples, labels):
+    """A `DataSource.lookup` over arrays held in memory."""
+    samples = tf.constant(samples)
+    labels = tf.constant(labels, tf.int32)
+    return lambda index: (tf.gather(samples, index), tf.gather(labels, index))
+
+
+def positioned_stream(lookup, num_examples, seed, start):
+    """The unbatched, endless stream of shuffled examples from stream position `start` on.
+
+    Args:
+        lookup: index -> (sample, label), see `DataSource.lookup`.
+        num_examples: n, the number of examples.
+        seed: int seed of the permutations.
+        start: the first stream position (positions `p` run over epochs `p // n`).
+
+    Returns:
+        A `tf.data.Dataset` of `(sample, label)`.
+    """
+    last = tf.constant(num_examples - 1, tf.int64)
+
+    def example(position):
+        epoch, offset = position // num_examples, position % num_examples
+        index = tf.random.experimental.index_shuffle(
+            offset, seed=tf.stack([tf.constant(seed, tf.int64), epoch]), max_index=last
+        )
+        return lookup(index)
+
+    positions = tf.data.Dataset.range(start, np.iinfo(np.int64).max)
+    return positions.map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_000, seed=0):
@@ -132,6 +204,7 @@ def _mixture(name, num_samples, seed):
         elements=tf.data.Dataset.from_tensor_slices((samples, components)),
         num_examples=num_samples,
         means=mixtures.mixture_means(name),
+        lookup=array_lookup(samples, components),
     )
 
 
@@ -165,6 +238,7 @@ def _digits():
         num_examples=len(train_x),
         test_samples=test_x,
         test_labels=test_y,
+        lookup=array_lookup(train_x, train_y),
     )
 
 
@@ -185,15 +259,18 @@ def _tfds(spec, image_size, channels, data_dir):
     import tensorflow_datasets as tfds
 
     name = spec[len("tfds:") :]
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-        builder.download_and_prepare()
-    except Exception as error:  # tfds raises many kinds; all mean "could not get it"
-        raise RuntimeError(
-            f"Could not load {spec} with tensorflow-datasets ({type(error).__name__}: {error}). "
-            "It needs internet access the first time (or a prepared --data_dir); without it, "
-            "use digits, ring8 or grid25."
-        ) from error
+    with _removing_new_empty_directories(data_dir or _default_tfds_dir()):
+        try:
+            builder = tfds.builder(name, data_dir=data_dir)
+            if not builder.is_prepared() and _downloads(builder):
+                _check_online(spec)
+            builder.download_and_prepare()
+        except Exception as error:  # tfds raises many kinds; all mean "could not get it"
+            raise RuntimeError(
+                f"Could not load {spec} with tensorflow-datasets ({type(error).__name__}: {error}). "
+                "It needs internet access the first time (or a prepared --data_dir); without it, "
+                "use digits, ring8 or grid25."
+            ) from None
     features = builder.info.features
     if "image" not in features:
         raise ValueError(f"{spec} has no 'image' feature (features: {list(features)}).")
@@ -218,6 +295,50 @@ def _tfds(spec, image_size, channels, data_dir):
         elements=elements,
         num_examples=builder.info.splits[split].num_examples,
     )
+
+
+# Where tensorflow-datasets downloads from, first: its prepared copies on Google Cloud Storage.
+_TFDS_HOST = ("storage.googleapis.com", 443)
+
+
+def _check_online(spec, timeout=5.0):
+    """Fails at once when the download host cannot be reached (tfds itself retries for minutes)."""
+    import socket
+
+    host = _TFDS_HOST
+    try:
+        socket.create_connection(host, timeout=timeout).close()
+    except OSError as error:
+        raise ConnectionError(f"{spec} is not prepared here and {host[0]} cannot be reached ({error})") from None
+
+
+def _downloads(builder):
+    """Whether preparing the builder downloads: tensorflow-datasets' own builders do (a user's may read local files)."""
+    return type(builder).__module__.startswith("tensorflow_datasets.")
+
+
+def _default_tfds_dir():
+    import os
+
+    return os.environ.get("TFDS_DATA_DIR") or os.path.join(os.path.expanduser("~"), "tensorflow_datasets")
+
+
+@contextlib.contextmanager
+def _removing_new_empty_directories(root):
+    """On an exception, removes the empty directories made under `root` (a failed download's leftovers)."""
+    root = pathlib.Path(root).expanduser()
+    before = {path for path in root.rglob("*")} if root.exists() else set()
+    root_existed = root.exists()
+    try:
+        yield
+    except BaseException:
+        made = [path for path in (set(root.rglob("*")) if root.exists() else set()) - before if path.is_dir()]
+        for path in sorted(made, key=lambda path: len(path.parts), reverse=True):
+            if not any(path.iterdir()):
+                path.rmdir()
+        if not root_existed and root.exists() and not any(root.iterdir()):
+            root.rmdir()
+        raise
 
 
 def _folder(spec, image_size, channels):
@@ -250,6 +371,8 @@ def _folder(spec, image_size, channels):
         num_classes=len(classes) if len(classes) > 1 else None,
         elements=elements,
         num_examples=len(files),
+        # Random access by file: decoded one at a time, never all held in memory.
+        lookup=lambda index: decode(tf.gather(paths, index), tf.gather(labels, index)),
     )
 
 

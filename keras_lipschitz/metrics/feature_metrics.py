@@ -35,7 +35,8 @@ def frechet_distance(real_features, generated_features):
     real = _features("real_features", real_features)
     generated = _features("generated_features", generated_features)
     metrics = _tfgan.classifier_metrics()
-    return float(metrics.frechet_classifier_distance_from_activations(tf.constant(real), tf.constant(generated)))
+    with _tfgan.quiet():
+        return float(metrics.frechet_classifier_distance_from_activations(tf.constant(real), tf.constant(generated)))
 
 
 def kernel_distance(real_features, generated_features, max_block_size=1024):
@@ -54,9 +55,10 @@ def kernel_distance(real_features, generated_features, max_block_size=1024):
     real = _features("real_features", real_features)
     generated = _features("generated_features", generated_features)
     metrics = _tfgan.classifier_metrics()
-    kid, std = metrics.kernel_classifier_distance_and_std_from_activations(
-        tf.constant(real, tf.float32), tf.constant(generated, tf.float32), max_block_size=max_block_size
-    )
+    with _tfgan.quiet():
+        kid, std = metrics.kernel_classifier_distance_and_std_from_activations(
+            tf.constant(real, tf.float32), tf.constant(generated, tf.float32), max_block_size=max_block_size
+        )
     return float(kid), float(std)
 
 
@@ -73,7 +75,8 @@ def inception_score(logits):
         Salimans et al., "Improved Techniques for Training GANs", NeurIPS 2016, Section 4.
     """
     logits = _features("logits", logits)
-    return float(_tfgan.classifier_metrics().classifier_score_from_logits(tf.constant(logits, tf.float32)))
+    with _tfgan.quiet():
+        return float(_tfgan.classifier_metrics().classifier_score_from_logits(tf.constant(logits, tf.float32)))
 
 
 def precision_recall(real_features, generated_features, k=3, batch_size=1000):
