@@ -14,7 +14,9 @@ by side, on two sources:
   `tfds:fashion_mnist` are), batch 5 x 64 = 320 (WGAN-GP's d_steps 5).
 
 Each cell is the median of `--repeats` cold starts (a new pipeline each time)
-to the first batch. Replay is measured while it reads at most
+to the first batch. The "(load)" row is the one-time read of a source without
+random access into memory (decoded, as the old pipeline's `cache()` held it),
+paid once per process whatever the step. Replay is measured while it reads at most
 `--max_replay_elements` elements and marked "skipped" beyond: at 10^6 steps it
 takes minutes to hours.
 
@@ -77,7 +79,11 @@ def main():
     results = {"environment": _harness.environment(), "rows": []}
     print(f"{'source':<13}{'step':>9}{'positioned s':>14}{'replayed s':>12}{'replay/positioned':>19}")
     for name, source, batch in (("digits", data.load("digits"), 64), ("image_source", image_source(), 320)):
-        source.batches(batch)  # reads the source into memory once, as the command's first call does
+        started = time.perf_counter()
+        source.batches(batch)  # reads the source into memory once per process, at any step
+        load = time.perf_counter() - started
+        print(f"{name:<13}{'(load)':>9}{load:>14.3f}{'-':>12}{'-':>19}")
+        results["rows"].append({"source": name, "batch": batch, "step": None, "load_s": load})
         for step in STEPS:
             ours = statistics.median(first_batch_seconds(positioned(source, batch, step))
                                      for _ in range(args.repeats))

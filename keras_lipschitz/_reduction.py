@@ -52,12 +52,4 @@ def per_sample(logits, name="logits"):
     A critic may return `(batch,)`, `(batch, 1)` or a patch of scores such as
     `(batch, h, w, 1)`; each sample's score is the mean of its entries.
     """
-    logits = ops.cast(logits, "float32")
-    if len(logits.shape) == 0:
-        raise ValueError(
-            f"{name} must have a batch axis (one score per sample), got a "
-            "scalar. Return the critic's output before any reduction."
-        )
-    if len(logits.shape) == 1:
-        return logits
-    return ops.mean(ops.reshape(logits, (ops.shape(logits)[0], -1)), axis=1)
+    return ops.mean(per_logit(logits, name), axis=1)

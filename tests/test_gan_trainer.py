@@ -340,3 +340,18 @@ def test_the_penalty_weight_can_be_a_variable_for_schedules():
     weight.assign(0.0)  # the compiled step reads the variable each step
     second = gan.fit(DATA[:160], batch_size=160, epochs=1, verbose=0).history["penalty"][0]
     assert first > 0.0 and second == 0.0
+
+
+def test_the_commands_default_ema_leaves_a_short_run_equal_to_its_generator():
+    # A short run's EMA samples are never worse than the raw generator's: until ema_start they are its samples.
+    from keras_lipschitz.trainers import train
+
+    assert (train.FLAGS["ema_decay"].default, train.FLAGS["ema_start"].default) == (0.999, 1000)
+    gan = _gan(_initial_weights(), ema_decay=0.999, ema_start=1000)
+    gan.compile(**presets.sngan())
+    gan.fit(DATA, batch_size=64, epochs=2, verbose=0)
+    for average, weight in zip(gan.ema_generator().trainable_variables, gan.generator.trainable_variables):
+        np.testing.assert_array_equal(average.numpy(), weight.numpy())
+    z = np.random.default_rng(2).normal(size=(6, 2)).astype("float32")
+    np.testing.assert_array_equal(gan.sample(6).shape, (6, 2))
+    np.testing.assert_array_equal(gan(z), gan.generator(z))

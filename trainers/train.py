@@ -143,17 +143,7 @@ def _train(settings, out_dir, saved):
         gan.compile(**preset, jit_compile=settings["jit_compile"])
     run_settings = _resolved(settings, gan)
     checkpoints_dir = out_dir / "checkpoints"
-    found = checkpoint.checkpoints(checkpoints_dir)
-    done = 0
-    if found:
-        done, path = found[-1]
-        try:
-            checkpoint.restore(gan, path)
-        except ValueError as error:
-            raise CommandError(str(error)) from None
-        print(f"Resuming from {path} (step {done}).")
-        _announce_changes(saved, run_settings)
-    _apply_settings(gan, run_settings)
+    done = _resume(gan, checkpoints_dir, saved, run_settings)
     log_every = min(settings["log_every"], settings["steps"])
     _forget_after(out_dir, done)
     # Written once training starts: a run that fails before leaves nothing that blocks the next try.
@@ -202,11 +192,30 @@ def _train(settings, out_dir, saved):
     steps, history = step_log.read_history(out_dir / "history.csv")
     if history:
         visualization.save_png(visualization.plot_curves(history, steps=steps), out_dir / "curves.png")
-    generator_path = out_dir / "generator.keras"
-    gan.ema_generator().save(generator_path)
-    _files.make_public(generator_path)
+    gan.ema_generator().save(out_dir / "generator.keras")
     results = evaluation_callback.results[-1] if evaluation_callback and evaluation_callback.results else {}
     _summary(settings, source, out_dir, results, minutes, evaluator)
+
+
+def _resume(gan, checkpoints_dir, saved, run_settings):
+    """Restores the newest checkpoint, if any, and announces the settings that changed; returns its step.
+
+    The learning rates are set after restoring (the optimizers' state holds the old ones).
+    """
+    from keras_lipschitz.trainers import checkpoint
+
+    found = checkpoint.checkpoints(checkpoints_dir)
+    if found:
+        step, path = found[-1]
+        try:
+            checkpoint.restore(gan, path)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        print(f"Resuming from {path} (step {step}).")
+        _announce_changes(saved, run_settings)
+    gan.d_optimizer.learning_rate = run_settings["d_learning_rate"]
+    gan.g_optimizer.learning_rate = run_settings["g_learning_rate"]
+    return found[-1][0] if found else 0
 
 
 def _checked_settings():
@@ -312,12 +321,6 @@ def _announce_changes(saved, run_settings):
     for name, value in run_settings.items():
         if saved is not None and name in saved and name not in RECIPE_FLAGS and saved[name] != value:
             print(f"{name}: {saved[name]} -> {value}")
-
-
-def _apply_settings(gan, run_settings):
-    """Sets the learning rates a restored checkpoint put back to the resumed run's values."""
-    gan.d_optimizer.learning_rate = run_settings["d_learning_rate"]
-    gan.g_optimizer.learning_rate = run_settings["g_learning_rate"]
 
 
 def _write_config(out_dir, run_settings):
