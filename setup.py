@@ -27,6 +27,7 @@ setup(
         "keras_lipschitz.data",
         "keras_lipschitz.metrics",
         "keras_lipschitz.examples",
+        "keras_lipschitz.recipes",
         "keras_lipschitz.trainers",
         "keras_lipschitz.export",
     ],

@@ -33,14 +33,10 @@ import _harness  # noqa: E402
 import _plain_wgan_gp  # noqa: E402
 from keras_lipschitz import data  # noqa: E402
 from keras_lipschitz import metrics  # noqa: E402
+from keras_lipschitz import recipes  # noqa: E402
 from keras_lipschitz import visualization  # noqa: E402
-from keras_lipschitz.architectures import dcgan_discriminator  # noqa: E402
-from keras_lipschitz.architectures import dcgan_generator  # noqa: E402
-from keras_lipschitz.architectures import mlp_discriminator  # noqa: E402
-from keras_lipschitz.architectures import mlp_generator  # noqa: E402
 from keras_lipschitz.data import mixtures  # noqa: E402
-from keras_lipschitz.trainers import GAN  # noqa: E402
-from keras_lipschitz.trainers import presets  # noqa: E402
+from keras_lipschitz.recipes import build  # noqa: E402
 from keras_lipschitz.trainers.evaluation import MIXTURE_SAMPLES  # noqa: E402
 from keras_lipschitz.trainers.evaluation import Evaluator  # noqa: E402
 
@@ -51,48 +47,17 @@ PUBLISHED = {
     "ring8": {"GAN (PacGAN arch)": (6.3, 98.2), "PacGAN2": (7.9, 95.6), "VEEGAN": (8.0, 52.9),
               "Unrolled": (7.6, 35.6)},
 }
-# The mixture recipe: the paper presets, decayed to 0 by a cosine; GAN and
-# SNGAN at a larger learning rate, which the small 2-D problem tolerates
-# (WGAN-GP at 1e-3 captured 0 modes with an 8-D latent, and 2.6% high quality
-# on grid25 with a 2-D latent and beta_1 0.5, so it keeps its paper's 1e-4).
-# WGAN-GP's generator steps cost 5 critic steps, so it gets fewer of them to
-# stay inside the time budget. A 2-D latent puts fewer samples between modes
-# than an 8-D one (SNGAN, grid, seed 0, 8000 steps: 91.0% high quality against
-# 85.6%), and 12000 steps reach 95.6%.
-MIXTURE = dict(batch=256, latent_dim=2, units=256)
-# The 256-unit MLPs are too small for a thread pool: one thread and 25 steps
-# per tf.function call take about 30% less CPU time for the same steps
-# (measured on the 2-core machine: 18.0 against 25.2 CPU s per 1000 steps).
-THREADS = 1
-STEPS_PER_EXECUTION = 25
-# An EMA of decay d averages about 1 / (1 - d) steps and keeps d ** steps of
-# the initial weights: 0.999 suits 12,000 steps, but after WGAN-GP's 3,000 it
-# kept 5% of them, which pulled ring8 samples toward the centre (seed 1: median
-# 83 sigma from a mode, 44 sigma for the raw generator), so WGAN-GP samples
-# from its raw generator, like the reference.
-RECIPES = {
-    "gan": dict(learning_rate=1e-3, generator_steps=12000, critic_depth=3, ema_decay=0.999),
-    "sngan": dict(learning_rate=1e-3, generator_steps=12000, critic_depth=3, ema_decay=0.999),
-    "wgan_gp": dict(learning_rate=1e-4, generator_steps=3000, critic_depth=3, ema_decay=None, penalty_weight=10.0),
-}
+# Every setting of a run comes from the library's recipe for that dataset
+# (keras_lipschitz.recipes: learning rates, steps, architecture, EMA, threads,
+# steps per call), the same the command uses: the benchmark knows nothing more.
 # The reference, an independent WGAN-GP in plain TensorFlow (_plain_wgan_gp.py),
-# shares WGAN-GP's settings, so the two cannot drift apart.
-RECIPES["plain_wgan_gp"] = RECIPES["wgan_gp"]
-# Per (mixture, recipe) overrides. Ring8's modes (sigma 0.01) leave 0.9% of
-# slack under the 98% target (real samples score 98.9%). SNGAN there: at 1e-3
-# 97.0% over 5 seeds; at 5e-4 98.0-98.6% in 4 seeds, but seed 2 collapsed to a
-# segment the critic could not see (Wasserstein estimate 0.01 while the median
-# sample lay 21 sigma from its mode). Each SN layer passes only its top singular direction at
-# gain 1, so a deeper SN critic starts with a far smaller gradient; 2 hidden
-# layers unfolded seed 2 (98.6%) and cost less, which pays for 16,000 steps.
-MIXTURE_OVERRIDES = {
-    ("ring8", "sngan"): dict(learning_rate=5e-4, generator_steps=16000, critic_depth=2),
-}
+# takes WGAN-GP's settings, so the two cannot drift apart.
+REFERENCE_RECIPE = {"plain_wgan_gp": "wgan_gp"}
 
 
 def mixture_recipe(name, recipe):
-    """The settings of `recipe` on mixture `name` (learning rate, steps, critic depth, EMA, penalty weight)."""
-    return {**RECIPES[recipe], **MIXTURE_OVERRIDES.get((name, recipe), {})}
+    """The settings of `recipe` on mixture `name` (the library's recipe, resolved for that dataset)."""
+    return recipes.get(REFERENCE_RECIPE.get(recipe, recipe)).settings(name)
 
 
 def train_mixture(name, recipe, seed, plot_directory):
@@ -137,38 +102,27 @@ def _timed(function, *args):
 
 
 def _train_ours(source, recipe, seed, settings):
-    preset = getattr(presets, recipe)()
-    if "penalty_weight" in settings:
-        preset["penalty_weight"] = settings["penalty_weight"]
-    steps = settings["generator_steps"]
-    for key, iterations in (("d_optimizer", steps * preset["d_steps"]), ("g_optimizer", steps)):
-        preset[key].learning_rate = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], iterations)
-    generator = mlp_generator(latent_dim=MIXTURE["latent_dim"], units=MIXTURE["units"])
-    critic = mlp_discriminator(
-        units=MIXTURE["units"], depth=settings["critic_depth"], spectral_normalization=recipe == "sngan"
-    )
-    gan = GAN(generator, critic, latent_dim=MIXTURE["latent_dim"], seed=seed, ema_decay=settings["ema_decay"])
-    gan.compile(**preset, steps_per_execution=STEPS_PER_EXECUTION)
-    gan.fit(source.batches(preset["d_steps"] * MIXTURE["batch"], seed=seed), steps_per_epoch=steps,
-            epochs=1, verbose=0)
+    gan, compile_arguments = build.build(settings, source.sample_shape, seed=seed)
+    gan.compile(**compile_arguments, steps_per_execution=settings["steps_per_execution"])
+    batches = source.batches(settings["d_steps"] * settings["batch_size"], seed=seed)
+    gan.fit(batches, steps_per_epoch=settings["steps"], epochs=1, verbose=0)
     return gan
 
 
 def _train_plain_wgan_gp(source, seed, settings):
     standard_deviation = mixtures.STANDARD_DEVIATIONS[source.name]
-    return _plain_wgan_gp.train(source.means, standard_deviation, seed, settings["generator_steps"],
-                                settings["learning_rate"], settings["penalty_weight"], units=MIXTURE["units"])
+    return _plain_wgan_gp.train(source.means, standard_deviation, seed, settings["steps"],
+                                settings["d_learning_rate"], settings["penalty_weight"], units=settings["units"])
 
 
-def train_digits(seed, steps=2000):
+def train_digits(seed):
     keras.utils.set_random_seed(seed)
     source = data.load("digits")
-    gan = GAN(dcgan_generator(64, image_size=8, channels=1, base_filters=128),
-              dcgan_discriminator(image_size=8, channels=1, spectral_normalization=True),
-              latent_dim=64, seed=seed, ema_decay=0.999)
-    gan.compile(**presets.sngan())
-    batches = source.batches(64, seed=seed, labels=False)
-    _, timing = _timed(lambda: gan.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0))
+    settings = recipes.get("sngan").settings("digits")
+    gan, compile_arguments = build.build(settings, source.sample_shape, seed=seed)
+    gan.compile(**compile_arguments)
+    batches = source.batches(settings["batch_size"], seed=seed, labels=False)
+    _, timing = _timed(lambda: gan.fit(batches, steps_per_epoch=settings["steps"], epochs=1, verbose=0))
     return {**Evaluator(source, seed=seed)(gan), **timing}
 
 
@@ -182,8 +136,10 @@ def _mean_se(values):
 
 
 def main():
-    tf.config.threading.set_intra_op_parallelism_threads(THREADS)
-    tf.config.threading.set_inter_op_parallelism_threads(THREADS)
+    # The mixture recipes' thread count (tiny MLPs); it must be set before TensorFlow starts.
+    threads = mixture_recipe("ring8", "sngan")["threads"]
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first_seed", type=int, default=0, help="seeds first_seed, ..., first_seed + seeds - 1")
@@ -195,10 +151,7 @@ def main():
                         help="folder for a scatter plot of each mixture run's samples")
     args = parser.parse_args()
 
-    results = {"benchmark": "sample_quality", **_harness.environment(), "mixture_recipe": MIXTURE,
-               "recipes": RECIPES,
-               "mixture_overrides": {f"{n}:{r}": v for (n, r), v in MIXTURE_OVERRIDES.items()},
-               "threads": THREADS, "steps_per_execution": STEPS_PER_EXECUTION, "runs": {}}
+    results = {"benchmark": "sample_quality", **_harness.environment(), "runs": {}}
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     plots = pathlib.Path(args.plots)
     for name in filter(None, args.mixtures.split(",")):

@@ -3,7 +3,7 @@
 Its modules load on first use, so `keras-lipschitz-export --help` imports no TensorFlow.
 """
 
-import importlib
+from keras_lipschitz import _lazy
 
 _NAMES = {
     "FORMATS": "exporter",
@@ -16,8 +16,4 @@ _NAMES = {
 
 __all__ = list(_NAMES)
 
-
-def __getattr__(name):
-    if name in _NAMES:
-        return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = _lazy.attribute_loader(__name__, _NAMES)

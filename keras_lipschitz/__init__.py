@@ -9,20 +9,19 @@ imports all of them before loading a `.keras` file.
 
 import importlib
 
+from keras_lipschitz import _lazy
+
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("architectures", "constraints", "data", "layers", "losses", "metrics", "penalties", "trainers",
-                "export", "latents", "visualization")
+_SUBPACKAGES = ("architectures", "constraints", "data", "layers", "losses", "metrics", "penalties", "recipes",
+                "trainers", "export", "latents", "visualization")
 # The sub-packages whose classes a `.keras` file can name.
 _SERIALIZABLE = ("constraints", "layers", "losses", "penalties", "architectures", "trainers")
 
 __all__ = [*_SUBPACKAGES, "load_model", "__version__"]
 
 
-def __getattr__(name):
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = _lazy.attribute_loader(__name__, modules=_SUBPACKAGES)
 
 
 def register_all():

@@ -344,9 +344,11 @@ def test_the_penalty_weight_can_be_a_variable_for_schedules():
 
 def test_the_commands_default_ema_leaves_a_short_run_equal_to_its_generator():
     # A short run's EMA samples are never worse than the raw generator's: until ema_start they are its samples.
-    from keras_lipschitz.trainers import train
+    from keras_lipschitz import recipes
 
-    assert (train.FLAGS["ema_decay"].default, train.FLAGS["ema_start"].default) == (0.999, 1000)
+    for name in recipes.names():
+        settings = recipes.get(name).settings("digits")  # what the command uses on images
+        assert (settings["ema_decay"], settings["ema_start"]) == (0.999, 1000)
     gan = _gan(_initial_weights(), ema_decay=0.999, ema_start=1000)
     gan.compile(**presets.sngan())
     gan.fit(DATA, batch_size=64, epochs=2, verbose=0)

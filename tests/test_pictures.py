@@ -116,7 +116,8 @@ def test_sample_images_write_png_and_tensorboard_images_of_the_fixed_latents(tmp
         assert [step for step, _ in events[name]] == [4, 8]
         assert events[name][-1][1] == pytest.approx(history.history[name][-1], rel=1e-6)
         assert logged[name] == pytest.approx(history.history[name], rel=1e-6)
-    assert "penalty" not in events and "max_sigma" not in events and not any(name.startswith(("epoch_", "val_")) for name in events)
+    assert "penalty" not in events and "max_sigma" not in events
+    assert not any(name.startswith(("epoch_", "val_")) for name in events)
 
 
 def test_sample_images_of_2d_data_are_scatter_plots(tmp_path):

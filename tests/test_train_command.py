@@ -43,7 +43,8 @@ def test_trains_evaluates_resumes_and_refuses_another_recipe(tmp_path):
 
     other = _run("--dataset=ring8", "--gan=sngan", "--steps=10", "--out_dir=run", cwd=tmp_path)
     assert other.returncode != 0
-    assert "holds a run of a different recipe (--gan was 'wgan_gp', now 'sngan')" in other.stderr
+    assert "holds a run of a different recipe (--gan was 'wgan_gp', now 'sngan', " in other.stderr
+    assert "critic_depth was 3, now 2" in other.stderr  # a recipe setting that follows from --gan
 
 
 def test_conditional_digits_run(tmp_path):

@@ -297,7 +297,8 @@ class GAN(keras.Model):
         if first == len(x):
             raise ValueError(f"validation_split={fraction} holds out no sample of {len(x)}.")
         held_out = x[first:] if y is None else (x[first:], np.asarray(y)[first:])
-        validation = tf.data.Dataset.from_tensor_slices(held_out).batch((batch_size or 32 * self.d_steps) // self.d_steps)
+        critic_batch = (batch_size or 32 * self.d_steps) // self.d_steps
+        validation = tf.data.Dataset.from_tensor_slices(held_out).batch(critic_batch)
         return x[:first], None if y is None else np.asarray(y)[:first], validation
 
     def _array_dataset(self, samples, batch_size, shuffle):

@@ -1,13 +1,21 @@
 """The papers' recipes as `GAN.compile` arguments.
 
-Each function returns a dict to pass as `gan.compile(**preset)`; the
-architecture stays the caller's (`keras_lipschitz.architectures`). The
-batch that `fit` delivers is split into `d_steps` critic batches.
+Each function returns a dict to pass as `gan.compile(**preset)`: the
+compile settings of the recipe of that name in `keras_lipschitz.recipes`,
+as its paper gives them (no per-data settings); the architecture stays the
+caller's (`keras_lipschitz.architectures`). The batch that `fit` delivers is
+split into `d_steps` critic batches.
 """
 
-import keras
+from keras_lipschitz import recipes
+from keras_lipschitz.recipes import build
 
-from keras_lipschitz.constraints import ClipConstraint
+# WGAN's weight clipping, kept here for the callers of `presets.apply_weight_clipping`.
+apply_weight_clipping = build.apply_weight_clipping
+
+
+def _preset(name):
+    return build.compile_arguments(recipes.get(name).settings())
 
 
 def gan():
@@ -16,13 +24,7 @@ def gan():
     Reference: Goodfellow et al., NeurIPS 2014 (non-saturating generator
     loss, Section 3); Radford et al., ICLR 2016 (DCGAN's Adam settings).
     """
-    return dict(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        loss="non_saturating",
-        penalty=None,
-        d_steps=1,
-    )
+    return _preset("gan")
 
 
 def wgan():
@@ -32,13 +34,7 @@ def wgan():
 
     Reference: Arjovsky et al., ICML 2017, Algorithm 1.
     """
-    return dict(
-        d_optimizer=keras.optimizers.RMSprop(5e-5),
-        g_optimizer=keras.optimizers.RMSprop(5e-5),
-        loss="wasserstein",
-        penalty=None,
-        d_steps=5,
-    )
+    return _preset("wgan")
 
 
 def wgan_gp():
@@ -46,14 +42,7 @@ def wgan_gp():
 
     Reference: Gulrajani et al., NeurIPS 2017, Algorithm 1.
     """
-    return dict(
-        d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
-        g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
-        loss="wasserstein",
-        penalty="gradient_penalty",
-        penalty_weight=10.0,
-        d_steps=5,
-    )
+    return _preset("wgan_gp")
 
 
 def sngan():
@@ -63,13 +52,7 @@ def sngan():
 
     Reference: Miyato et al., ICLR 2018, sec. 4 and Table 1 (setting C).
     """
-    return dict(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
-        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9),
-        loss="hinge",
-        penalty=None,
-        d_steps=1,
-    )
+    return _preset("sngan")
 
 
 def sagan_ttur():
@@ -77,6 +60,8 @@ def sagan_ttur():
 
     Reference: Zhang et al., ICML 2019, sec. 5; Heusel et al., NeurIPS 2017.
     """
+    import keras
+
     return dict(
         d_optimizer=keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.9),
         g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
@@ -84,14 +69,3 @@ def sagan_ttur():
         penalty=None,
         d_steps=1,
     )
-
-
-def apply_weight_clipping(critic, clip_value=0.01):
-    """Gives every trainable weight of `critic` a `ClipConstraint(clip_value)`.
-
-    Returns:
-        The number of weights constrained.
-    """
-    for variable in critic.trainable_variables:
-        variable.constraint = ClipConstraint(clip_value)
-    return len(critic.trainable_variables)

@@ -18,6 +18,7 @@ status 1 and names the last good checkpoint.
 """
 
 import json
+import math
 import pathlib
 import signal
 import sys
@@ -28,16 +29,18 @@ from absl import flags
 
 from keras_lipschitz import _cli
 from keras_lipschitz import _files
+from keras_lipschitz import recipes
 
-GANS = ("sngan", "wgan_gp", "wgan", "gan")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 ARCHITECTURES = ("auto", "mlp", "dcgan", "resnet")
 
 FLAGS = flags.FLAGS
-# The recipe.
-flags.DEFINE_enum("gan", "sngan", GANS, "Recipe: sngan (hinge + SN critic), wgan_gp (gradient penalty), "
-                  "wgan (weight clipping) or gan (non-saturating loss, no constraint).")
+# The recipe (keras_lipschitz.recipes); every override defaults to the recipe's value for the data.
+flags.DEFINE_enum("gan", "sngan", recipes.names(), "Recipe (--list_recipes shows them with their settings): "
+                  "sngan (hinge + SN critic), wgan_gp (gradient penalty), wgan (weight clipping) or gan "
+                  "(non-saturating loss, no constraint).")
+flags.DEFINE_bool("list_recipes", False, "Print the recipes with their papers and settings, and exit.")
 flags.DEFINE_string("loss", None, "Override the recipe's loss: one of keras_lipschitz.losses.NAMES.")
 flags.DEFINE_string("penalty", None, "Override the recipe's penalty: none, gradient_penalty, "
                     "one_sided_gradient_penalty, r1, r2 or dragan.")
@@ -45,24 +48,27 @@ flags.DEFINE_float("penalty_weight", None, "Override the penalty weight (lambda,
 flags.DEFINE_integer("d_steps", None, "Override the critic steps per generator step.")
 flags.DEFINE_float("d_learning_rate", None, "Override the critic's learning rate.")
 flags.DEFINE_float("g_learning_rate", None, "Override the generator's learning rate (TTUR when it differs).")
-flags.DEFINE_float("ema_decay", 0.999, "EMA of the generator's weights for sampling and export; 0 turns it off. "
-                   "The decay warms up as min(decay, (1 + t) / (10 + t)) over the t steps since --ema_start.")
-flags.DEFINE_integer("ema_start", 1000, "Generator step at which the EMA starts averaging: before it the EMA is "
-                     "the generator itself, so a short run's EMA samples are the raw generator's (BigGAN starts at "
-                     "20,000).")
+flags.DEFINE_float("ema_decay", None, "Override the EMA of the generator's weights for sampling and export (0: "
+                   "off; recipes use 0.999). The decay warms up as min(decay, (1 + t) / (10 + t)) over the t steps "
+                   "since --ema_start.")
+flags.DEFINE_integer("ema_start", None, "Override the generator step at which the EMA starts averaging: before it "
+                     "the EMA is the generator itself, so a shorter run samples its raw generator (recipes: 1000 on "
+                     "images; BigGAN starts at 20,000).")
 flags.DEFINE_bool("conditional", False, "Train a conditional GAN on the dataset's labels (conditional BN in G, "
                   "projection discriminator).")
-flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (mlp for 2-D data, dcgan for images), "
-                  "mlp, dcgan or resnet (SNGAN ResNet, 32x32 images).")
-flags.DEFINE_integer("latent_dim", None, "Latent size (default: 2 for 2-D data, 64 for images).")
+flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, dcgan "
+                  "for images), mlp, dcgan or resnet (SNGAN ResNet, 32x32 images).")
+flags.DEFINE_integer("latent_dim", None, "Override the latent size (recipes: 2 for 2-D data, 64 for images).")
 # The data.
 flags.DEFINE_string("dataset", "digits", "ring8, grid25, digits (embedded, no download), tfds:NAME or folder:PATH.")
 flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
 flags.DEFINE_integer("image_size", None, "Resize images to this size (folders default to 32).")
 flags.DEFINE_integer("channels", None, "Convert images to 1 or 3 channels.")
 # The run.
-flags.DEFINE_integer("steps", 2000, "Generator steps to train for (in total, counting resumed ones).")
-flags.DEFINE_integer("batch_size", 64, "Critic batch size (each generator step reads d_steps of them).")
+flags.DEFINE_integer("steps", None, "Override the generator steps to train for, in total, counting resumed ones "
+                     "(recipes: 2000 on images, more on 2-D data).")
+flags.DEFINE_integer("batch_size", None, "Override the critic batch size; each generator step reads d_steps of "
+                     "them (recipes: 64 on images, 256 on 2-D data).")
 flags.DEFINE_integer("seed", 0, "Seed of initialization, latents and shuffling.")
 flags.DEFINE_string("out_dir", None, "Output directory (default runs/<dataset>-<gan>); resumes when it holds "
                     "a checkpoint of the same recipe.")
@@ -82,13 +88,18 @@ flags.DEFINE_enum("mixed_precision", "float32", PRECISIONS, "Keras dtype policy.
 flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
 flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per epoch.")
 
-# Flags that define the recipe: a resumed run must not change them (they shape
-# the models, the checkpoint's variables or the data stream).
-RECIPE_FLAGS = ("gan", "loss", "penalty", "d_steps", "conditional", "architecture", "latent_dim", "dataset",
-                "image_size", "channels", "batch_size", "mixed_precision", "ema_decay", "ema_start", "seed")
-# Every other flag is a setting: a resumed run takes its new value and says so.
+# Flags that override a recipe setting of the same name (--architecture=auto: the recipe's).
+SETTING_FLAGS = ("loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate", "ema_decay",
+                 "ema_start", "architecture", "latent_dim", "steps", "batch_size")
+# What a resumed run must not change: it shapes the models, the checkpoint's
+# variables or the data stream. Flags, then resolved recipe settings.
+RECIPE_FLAGS = ("gan", "dataset", "conditional", "image_size", "channels", "mixed_precision", "seed")
+RECIPE_SETTINGS = ("architecture", "spectral_normalization", "weight_clipping", "loss", "penalty", "d_steps",
+                   "optimizer", "learning_rate_schedule", "latent_dim", "units", "critic_depth", "batch_size",
+                   "ema_decay", "ema_start")
+# Everything else is a setting: a resumed run takes its new value and says so.
 # Learning rates are restored with the optimizers and set again afterwards.
-NOT_RECORDED = ("out_dir",)
+NOT_RECORDED = ("out_dir", "list_recipes")
 # Sources whose samples have a fixed shape (no resizing or channel conversion).
 FIXED_SHAPE_DATASETS = {"digits": "8x8 grayscale images", "ring8": "2-D points", "grid25": "2-D points"}
 CONFIG = "config.json"
@@ -100,8 +111,12 @@ class CommandError(Exception):
 
 def main(argv):
     del argv
-    settings = _checked_settings()
-    out_dir = pathlib.Path(settings["out_dir"])
+    if FLAGS.list_recipes:
+        print(recipes.table())
+        return
+    flag_values = _checked_settings()
+    settings = _run_settings(flag_values)
+    out_dir = pathlib.Path(flag_values["out_dir"])
     try:
         saved = _saved_config(out_dir)
         _check_recipe(out_dir, settings, saved)
@@ -131,6 +146,9 @@ def _train(settings, out_dir, saved):
     from keras_lipschitz.trainers import periodic
     from keras_lipschitz.trainers import step_log
 
+    if settings["threads"]:  # before TensorFlow's runtime starts
+        tf.config.threading.set_intra_op_parallelism_threads(settings["threads"])
+        tf.config.threading.set_inter_op_parallelism_threads(settings["threads"])
     _warn_if_slow_precision(settings["mixed_precision"], tf)
     keras.config.set_dtype_policy(settings["mixed_precision"])
     keras.utils.set_random_seed(settings["seed"])
@@ -138,16 +156,18 @@ def _train(settings, out_dir, saved):
     source = _load_source(settings)
     if settings["conditional"] and source.num_classes is None:
         raise app.UsageError(f"--conditional needs labels, and {source.name} has none.")
-    with strategy.scope():
-        gan, preset = _build(settings, source)
-        gan.compile(**preset, jit_compile=settings["jit_compile"])
-    run_settings = _resolved(settings, gan)
     checkpoints_dir = out_dir / "checkpoints"
-    done = _resume(gan, checkpoints_dir, saved, run_settings)
+    found = checkpoint.checkpoints(checkpoints_dir)
+    done = found[-1][0] if found else 0
     log_every = min(settings["log_every"], settings["steps"])
+    with strategy.scope():
+        gan, compile_arguments = _build(settings, source)
+        gan.compile(**compile_arguments, jit_compile=settings["jit_compile"],
+                    steps_per_execution=_steps_per_execution(settings, log_every, done))
+    _resume(gan, found, saved, settings)
     _forget_after(out_dir, done)
     # Written once training starts: a run that fails before leaves nothing that blocks the next try.
-    _write_config(out_dir, run_settings)
+    _write_config(out_dir, settings)
     global_batch = gan.d_steps * settings["batch_size"]
     # The batches from step `done` on, as an uninterrupted run reads them.
     dataset = source.batches(global_batch, seed=settings["seed"], labels=settings["conditional"], skip_batches=done)
@@ -197,25 +217,48 @@ def _train(settings, out_dir, saved):
     _summary(settings, source, out_dir, results, minutes, evaluator)
 
 
-def _resume(gan, checkpoints_dir, saved, run_settings):
-    """Restores the newest checkpoint, if any, and announces the settings that changed; returns its step.
+def _resume(gan, found, saved, settings):
+    """Restores the newest checkpoint of `found`, if any, and announces the settings that changed.
 
-    The learning rates are set after restoring (the optimizers' state holds the old ones).
+    A constant learning rate is a variable of the optimizer, which the
+    checkpoint restores: it is set again from the settings. A schedule is
+    built from the settings at compile time already.
     """
     from keras_lipschitz.trainers import checkpoint
 
-    found = checkpoint.checkpoints(checkpoints_dir)
-    if found:
-        step, path = found[-1]
+    if not found:
+        return
+    step, path = found[-1]
+    try:
+        checkpoint.restore(gan, path)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    print(f"Resuming from {path} (step {step}).")
+    _announce_changes(saved, settings)
+    for optimizer, name in ((gan.d_optimizer, "d_learning_rate"), (gan.g_optimizer, "g_learning_rate")):
         try:
-            checkpoint.restore(gan, path)
-        except ValueError as error:
-            raise CommandError(str(error)) from None
-        print(f"Resuming from {path} (step {step}).")
-        _announce_changes(saved, run_settings)
-    gan.d_optimizer.learning_rate = run_settings["d_learning_rate"]
-    gan.g_optimizer.learning_rate = run_settings["g_learning_rate"]
-    return found[-1][0] if found else 0
+            optimizer.learning_rate = settings[name]
+        except TypeError:
+            pass  # a schedule, not settable: already built from the settings
+
+
+def _steps_per_execution(settings, log_every, done):
+    """The recipe's steps per compiled call, cut down so that every step a callback acts on (logs, samples,
+    evaluations, checkpoints, the last step) ends a call, counted from the step the run starts at."""
+    boundaries = (log_every, settings["steps"], settings["sample_every"], settings["eval_every"],
+                  settings["checkpoint_every"], done)
+    return math.gcd(settings["steps_per_execution"], *boundaries)
+
+
+def _run_settings(flag_values):
+    """The run's settings: the recipe's for the dataset, overridden by the flags given, and the other flags."""
+    overrides = {name: flag_values[name] for name in SETTING_FLAGS}
+    if overrides["architecture"] == "auto":
+        overrides["architecture"] = None
+    resolved = recipes.get(flag_values["gan"]).settings(flag_values["dataset"], **overrides)
+    others = {name: value for name, value in flag_values.items()
+              if name not in NOT_RECORDED and name not in SETTING_FLAGS}
+    return {**others, **resolved}
 
 
 def _checked_settings():
@@ -228,11 +271,11 @@ def _checked_settings():
         value = settings[name]
         if value is not None and value < 1:
             raise app.UsageError(f"--{name} must be >= 1, got {value}.")
-    if settings["ema_start"] < 0:
+    if settings["ema_start"] is not None and settings["ema_start"] < 0:
         raise app.UsageError(f"--ema_start must be >= 0, got {settings['ema_start']}.")
     if settings["channels"] not in (None, 1, 3):
         raise app.UsageError(f"--channels must be 1 or 3, got {settings['channels']}.")
-    if not 0.0 <= settings["ema_decay"] < 1.0:
+    if settings["ema_decay"] is not None and not 0.0 <= settings["ema_decay"] < 1.0:
         raise app.UsageError(f"--ema_decay must be in [0, 1) (0 turns EMA off), got {settings['ema_decay']}.")
     for name in ("d_learning_rate", "g_learning_rate", "penalty_weight"):
         if settings[name] is not None and not settings[name] > 0:
@@ -292,34 +335,22 @@ def _check_recipe(out_dir, settings, saved):
     """Refuses to resume a run of another recipe (before anything is built)."""
     if saved is None:
         return
-    changed = {name: (saved[name], settings[name]) for name in RECIPE_FLAGS
+    changed = {name: (saved[name], settings[name]) for name in RECIPE_FLAGS + RECIPE_SETTINGS
                if name in saved and saved[name] != settings[name]}
     if changed:
-        details = ", ".join(f"--{name} was {old!r}, now {new!r}" for name, (old, new) in changed.items())
+        # Flags by their flag name; settings that come from the recipe by their name in config.json.
+        details = ", ".join(f"{'--' if name in FLAGS else ''}{name} was {old!r}, now {new!r}"
+                            for name, (old, new) in changed.items())
         raise app.UsageError(
             f"{out_dir} holds a run of a different recipe ({details}). Use another --out_dir, "
             "or the same flags to resume it."
         )
 
 
-def _resolved(settings, gan):
-    """Every recorded flag, with the recipe's own values where a flag was left unset."""
-    resolved = {name: value for name, value in settings.items() if name not in NOT_RECORDED}
-    resolved["d_learning_rate"] = _learning_rate(gan.d_optimizer)
-    resolved["g_learning_rate"] = _learning_rate(gan.g_optimizer)
-    resolved["penalty_weight"] = gan.penalty_weight
-    return resolved
-
-
-def _learning_rate(optimizer):
-    # The shortest decimal of the float32 value (2e-4, not 0.00019999999494757503), as a person typed it.
-    return float(str(optimizer.learning_rate.numpy()))
-
-
 def _announce_changes(saved, run_settings):
     """Prints each setting that differs from the run being resumed (`name: old -> new`)."""
-    for name, value in run_settings.items():
-        if saved is not None and name in saved and name not in RECIPE_FLAGS and saved[name] != value:
+    for name, value in run_settings.items() if saved is not None else ():
+        if name in saved and name not in RECIPE_FLAGS + RECIPE_SETTINGS and saved[name] != value:
             print(f"{name}: {saved[name]} -> {value}")
 
 
@@ -360,53 +391,17 @@ def _strategy(tf, settings):
 
 
 def _build(settings, source):
-    """The generator, the critic and the compile arguments of the recipe with the flags' overrides."""
-    from keras_lipschitz import architectures
-    from keras_lipschitz.trainers import GAN
-    from keras_lipschitz.trainers import presets
+    """The recipe's GAN for the data and its compile arguments, or a clear error if the architecture does not fit."""
+    from keras_lipschitz.recipes import build
 
-    preset = getattr(presets, settings["gan"])()
     architecture = settings["architecture"]
-    if architecture == "auto":
-        architecture = "mlp" if source.kind == "points" else "dcgan"
     if (architecture == "mlp") != (source.kind == "points"):
         raise app.UsageError(f"--architecture={architecture} does not fit {source.kind} data ({source.name}).")
     if architecture != "mlp":
         size = source.sample_shape[0]
         _check_image_size(size, architecture, f"{source.name} has {size}x{size} images, which")
     num_classes = source.num_classes if settings["conditional"] else None
-    latent_dim = settings["latent_dim"] or (2 if source.kind == "points" else 64)
-    spectral = settings["gan"] == "sngan"
-    if architecture == "mlp":
-        generator = architectures.mlp_generator(latent_dim=latent_dim, num_classes=num_classes)
-        critic = architectures.mlp_discriminator(spectral_normalization=spectral, num_classes=num_classes)
-    elif architecture == "dcgan":
-        size, _, channels = source.sample_shape
-        generator = architectures.dcgan_generator(latent_dim, image_size=size, channels=channels,
-                                                  base_filters=min(512, 64 * size // 4), num_classes=num_classes)
-        critic = architectures.dcgan_discriminator(image_size=size, channels=channels, spectral_normalization=spectral,
-                                                   num_classes=num_classes)
-    else:
-        channels = source.sample_shape[-1]
-        generator = architectures.resnet_generator(latent_dim, channels=channels, num_classes=num_classes)
-        critic = architectures.resnet_discriminator(channels=channels, spectral_normalization=spectral,
-                                                    num_classes=num_classes)
-    if settings["gan"] == "wgan":
-        presets.apply_weight_clipping(critic)
-    overrides = {
-        "loss": settings["loss"],
-        "penalty_weight": settings["penalty_weight"],
-        "d_steps": settings["d_steps"],
-    }
-    preset.update({key: value for key, value in overrides.items() if value is not None})
-    if settings["penalty"] is not None:
-        preset["penalty"] = None if settings["penalty"] == "none" else settings["penalty"]
-    for key, flag in (("d_optimizer", "d_learning_rate"), ("g_optimizer", "g_learning_rate")):
-        if settings[flag] is not None:
-            preset[key].learning_rate = settings[flag]
-    gan = GAN(generator, critic, latent_dim=latent_dim, num_classes=num_classes, seed=settings["seed"],
-              ema_decay=settings["ema_decay"] or None, ema_start=settings["ema_start"])
-    return gan, preset
+    return build.build(settings, source.sample_shape, num_classes=num_classes, seed=settings["seed"])
 
 
 def _forget_after(out_dir, step):

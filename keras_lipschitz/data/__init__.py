@@ -1,9 +1,18 @@
-"""Datasets: embedded 2-D mixtures and digits (no download), tensorflow-datasets, image folders."""
+"""Datasets: embedded 2-D mixtures and digits (no download), tensorflow-datasets, image folders.
 
-from keras_lipschitz.data.mixtures import mixture_means
-from keras_lipschitz.data.mixtures import sample_mixture
-from keras_lipschitz.data.sources import DataSource
-from keras_lipschitz.data.sources import digits_arrays
-from keras_lipschitz.data.sources import load
+Its modules load on first use: the mixtures' definitions need no TensorFlow.
+"""
 
-__all__ = ["DataSource", "digits_arrays", "load", "mixture_means", "sample_mixture"]
+from keras_lipschitz import _lazy
+
+_NAMES = {
+    "DataSource": "sources",
+    "digits_arrays": "sources",
+    "load": "sources",
+    "mixture_means": "mixtures",
+    "sample_mixture": "mixtures",
+}
+
+__all__ = list(_NAMES)
+
+__getattr__ = _lazy.attribute_loader(__name__, _NAMES, modules=("mixtures", "sources"))

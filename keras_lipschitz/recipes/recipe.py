@@ -1,0 +1,133 @@
+"""A recipe: a GAN system's settings, with per-data settings and the reason for each.
+
+Settings resolve in order: the recipe's own, then those for the kind of data
+(`"points"` for the 2-D mixtures, `"images"`), then those for the dataset by
+name (`"ring8"`), then the caller's overrides (the command's flags). Pure
+data: importing it imports no TensorFlow, so `keras-lipschitz-train
+--list_recipes` answers at once.
+"""
+
+import dataclasses
+
+# Every setting a recipe resolves to, with what it means.
+SETTINGS = {
+    "architecture": "mlp, dcgan or resnet",
+    "spectral_normalization": "wrap the critic's layers in SpectralNormalization",
+    "weight_clipping": "clip every critic weight to [-c, c] after each update (0: no clipping)",
+    "loss": "a keras_lipschitz.losses name",
+    "penalty": "none or a keras_lipschitz.trainers.PENALTIES name",
+    "penalty_weight": "lambda of the penalty (gamma for R1/R2)",
+    "d_steps": "critic steps per generator step",
+    "optimizer": "adam or rmsprop, for both networks",
+    "beta_1": "Adam's beta_1",
+    "beta_2": "Adam's beta_2",
+    "d_learning_rate": "the critic's learning rate",
+    "g_learning_rate": "the generator's learning rate (TTUR when it differs)",
+    "learning_rate_schedule": "constant, or cosine (decayed to 0 over the run's steps)",
+    "ema_decay": "EMA of the generator's weights (0: none)",
+    "ema_start": "generator step from which the EMA averages",
+    "latent_dim": "size of z",
+    "units": "width of the MLPs' hidden layers",
+    "critic_depth": "hidden layers of the MLP critic",
+    "batch_size": "critic batch size (a generator step reads d_steps of them)",
+    "steps": "generator steps",
+    "steps_per_execution": "generator steps per compiled call (fewer calls for tiny models)",
+    "threads": "TensorFlow's intra- and inter-op threads (0: TensorFlow's default)",
+}
+DATA_KINDS = ("points", "images")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A GAN system: its settings, per-data settings, and where each comes from.
+
+    Attributes:
+        name: the name the command and `recipes.get` take.
+        title: the system's usual name (e.g. "SNGAN").
+        paper: the reference (authors, venue, the equation or table used).
+        constraint: how the critic's Lipschitz constant is bounded (for the table).
+        base: the recipe's settings (every key of `SETTINGS`).
+        by_data: settings for a kind of data (`"points"`, `"images"`) or a
+            dataset by name (`"ring8"`), each overriding the ones before.
+        reasons: why each `by_data` entry differs (measured or published).
+    """
+
+    name: str
+    title: str
+    paper: str
+    constraint: str
+    base: dict
+    by_data: dict = dataclasses.field(default_factory=dict)
+    reasons: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        unknown = set(self.base) ^ set(SETTINGS)
+        if unknown:
+            raise ValueError(f"Recipe {self.name!r}: settings {sorted(unknown)} missing or unknown.")
+        for key, settings in self.by_data.items():
+            extra = set(settings) - set(SETTINGS)
+            if extra:
+                raise ValueError(f"Recipe {self.name!r}: unknown settings {sorted(extra)} for {key!r}.")
+
+    def settings(self, dataset=None, **overrides):
+        """The resolved settings for `dataset` (a spec such as "grid25" or "tfds:mnist").
+
+        Args:
+            dataset: None for the recipe's own settings, or a dataset spec.
+            **overrides: settings that win over the recipe's (None values are ignored).
+
+        Returns:
+            A dict with every key of `SETTINGS`.
+        """
+        resolved = dict(self.base)
+        if dataset is not None:
+            resolved.update(self.by_data.get(data_kind(dataset), {}))
+            resolved.update(self.by_data.get(dataset, {}))
+        unknown = set(overrides) - set(SETTINGS)
+        if unknown:
+            raise ValueError(f"Unknown recipe settings {sorted(unknown)}; known: {', '.join(SETTINGS)}.")
+        resolved.update({key: value for key, value in overrides.items() if value is not None})
+        return resolved
+
+
+def data_kind(dataset):
+    """"points" for the 2-D mixtures, "images" for everything else."""
+    from keras_lipschitz.data import mixtures
+
+    return "points" if dataset in mixtures.STANDARD_DEVIATIONS else "images"
+
+
+def get(name):
+    """The recipe called `name` (see `names()`)."""
+    from keras_lipschitz.recipes.catalog import RECIPES
+
+    if name not in RECIPES:
+        raise ValueError(f"Unknown recipe {name!r}. Known recipes: {', '.join(RECIPES)}.")
+    return RECIPES[name]
+
+
+def names():
+    from keras_lipschitz.recipes.catalog import RECIPES
+
+    return tuple(RECIPES)
+
+
+def table():
+    """The recipes as a text table: name, system, paper, loss, constraint, architecture, defaults."""
+    from keras_lipschitz.recipes.catalog import RECIPES
+
+    lines = []
+    for recipe in RECIPES.values():
+        base = recipe.base
+        optimizer = (f"{base['optimizer']}(D {base['d_learning_rate']:g}, G {base['g_learning_rate']:g}"
+                     + (f", betas {base['beta_1']:g}/{base['beta_2']:g})" if base["optimizer"] == "adam" else ")"))
+        penalty = "" if base["penalty"] == "none" else f" + {base['penalty']} {base['penalty_weight']:g}"
+        lines.append(f"{recipe.name}: {recipe.title} ({recipe.paper})")
+        lines.append(f"    loss {base['loss']}{penalty}; constraint: {recipe.constraint}; "
+                     f"architecture {base['architecture']} (2-D data: {recipe.settings('ring8')['architecture']})")
+        lines.append(f"    {optimizer}, d_steps {base['d_steps']}, batch {base['batch_size']}, "
+                     f"{base['steps']} steps, EMA {base['ema_decay']:g} from step {base['ema_start']}")
+        for key, reason in recipe.reasons.items():
+            changed = ", ".join(f"{name}={value}" for name, value in recipe.by_data[key].items())
+            lines.append(f"    on {key}: {changed} ({reason})")
+    return "\n".join(lines)
