@@ -274,6 +274,16 @@ def test_the_stream_at_any_position_is_the_tail_of_the_whole_stream():
     assert sorted(map(bytes, first_epoch)) == sorted(map(bytes, train_images))
 
 
+def test_a_batch_of_positions_is_shuffled_as_tensorflows_index_shuffle_does_one_by_one():
+    positions = np.arange(99_990, 100_010)  # across the boundary of epochs 0 and 1 of 100,000 examples
+    ours = sources.shuffled_indices(positions, 100_000, seed=3).numpy()
+    expected = [int(tf.random.experimental.index_shuffle(tf.constant(p % 100_000, tf.int64),
+                                                         seed=tf.constant([3, p // 100_000], tf.int64),
+                                                         max_index=tf.constant(99_999, tf.int64)))
+                for p in positions]
+    np.testing.assert_array_equal(ours, expected)
+
+
 def test_positioning_does_not_read_the_skipped_batches(tmp_path):
     # 10^12 batches of replay would never finish; the positioned stream starts there at once.
     script = ("from keras_lipschitz import data\n"

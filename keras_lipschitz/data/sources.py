@@ -36,8 +36,8 @@ class DataSource:
         num_examples: size of `elements`, when known.
         means: the mixture's means (points only).
         test_samples, test_labels: a held-out split as arrays, when there is one.
-        lookup: None, or a function from an int64 scalar index in
-            `[0, num_examples)` to `(sample, label)`, usable in `tf.data`
+        lookup: None, or a function from an int64 vector of indices in
+            `[0, num_examples)` to `(samples, labels)`, usable in `tf.data`
             (random access; sources without it are read into memory by
             `batches` when they fit in `RANDOM_ACCESS_BYTES`).
     """
@@ -88,12 +88,12 @@ class DataSource:
         labels = self.num_classes is not None if labels is None else labels
         lookup = self.lookup or self._in_memory_lookup()
         if lookup is None:
-            dataset = self._streamed(cache, seed, skip_batches, batch_size)
+            dataset = self._streamed(cache, seed, skip_batches, batch_size).batch(batch_size, drop_remainder=True)
         else:
-            dataset = positioned_stream(lookup, self.num_examples, seed, skip_batches * batch_size)
+            dataset = positioned_stream(lookup, self.num_examples, seed, skip_batches * batch_size, batch_size)
         if not labels:
-            dataset = dataset.map(lambda sample, label: sample)
-        return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+            dataset = dataset.map(lambda samples, labels: samples)
+        return dataset.prefetch(tf.data.AUTOTUNE)
 
     def _in_memory_lookup(self):
         """Reads the elements into memory (once) when they fit, for random access."""
@@ -121,32 +121,45 @@ def array_lookup(samples, labels):
     """A `DataSource.lookup` over arrays held in memory."""
     samples = tf.constant(samples)
     labels = tf.constant(labels, tf.int32)
-    return lambda index: (tf.gather(samples, index), tf.gather(labels, index))
+    return lambda indices: (tf.gather(samples, indices), tf.gather(labels, indices))
 
 
-def positioned_stream(lookup, num_examples, seed, start):
-    """The unbatched, endless stream of shuffled examples from stream position `start` on.
+# The first seed word that `tf.random.experimental.index_shuffle` puts before a
+# two-word seed; the batched op below takes one three-word seed per position.
+_INDEX_SHUFFLE_SEED_WORD = 498247692
+
+
+def shuffled_indices(positions, num_examples, seed):
+    """The example at each stream position: `index_shuffle(p mod n, seed=[seed, p // n])`, for a batch of positions.
+
+    One op for the whole batch (a per-element `tf.data` map costs more CPU
+    time than a small model's step). Equal, position by position, to
+    `tf.random.experimental.index_shuffle(p % n, [seed, p // n], n - 1)`.
+    """
+    positions = tf.convert_to_tensor(positions, tf.int64)
+    epochs, offsets = positions // num_examples, positions % num_examples
+    words = tf.stack([tf.fill(tf.shape(positions), tf.constant(_INDEX_SHUFFLE_SEED_WORD, tf.int64)),
+                      tf.fill(tf.shape(positions), tf.constant(seed, tf.int64)), epochs], axis=1)
+    last = tf.fill(tf.shape(positions), tf.constant(num_examples - 1, tf.int64))
+    return tf.raw_ops.RandomIndexShuffle(index=offsets, seed=words, max_index=last, rounds=4)
+
+
+def positioned_stream(lookup, num_examples, seed, start, batch_size):
+    """The endless stream of shuffled batches from stream position `start` on.
 
     Args:
-        lookup: index -> (sample, label), see `DataSource.lookup`.
+        lookup: a batch of indices -> (samples, labels), see `DataSource.lookup`.
         num_examples: n, the number of examples.
         seed: int seed of the permutations.
         start: the first stream position (positions `p` run over epochs `p // n`).
+        batch_size: examples per batch.
 
     Returns:
-        A `tf.data.Dataset` of `(sample, label)`.
+        A `tf.data.Dataset` of `(samples, labels)` batches.
     """
-    last = tf.constant(num_examples - 1, tf.int64)
-
-    def example(position):
-        epoch, offset = position // num_examples, position % num_examples
-        index = tf.random.experimental.index_shuffle(
-            offset, seed=tf.stack([tf.constant(seed, tf.int64), epoch]), max_index=last
-        )
-        return lookup(index)
-
-    positions = tf.data.Dataset.range(start, np.iinfo(np.int64).max)
-    return positions.map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    positions = tf.data.Dataset.range(start, np.iinfo(np.int64).max).batch(batch_size, drop_remainder=True)
+    return positions.map(lambda batch: lookup(shuffled_indices(batch, num_examples, seed)),
+                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_000, seed=0):
@@ -371,8 +384,10 @@ def _folder(spec, image_size, channels):
         num_classes=len(classes) if len(classes) > 1 else None,
         elements=elements,
         num_examples=len(files),
-        # Random access by file: decoded one at a time, never all held in memory.
-        lookup=lambda index: decode(tf.gather(paths, index), tf.gather(labels, index)),
+        # Random access by file: decoded when read, never all held in memory.
+        lookup=lambda indices: tf.map_fn(
+            lambda index: decode(tf.gather(paths, index), tf.gather(labels, index)), indices,
+            fn_output_signature=(tf.TensorSpec((image_size, image_size, channels), tf.float32), tf.int32)),
     )
 
 
