@@ -58,8 +58,9 @@ class DataSource:
 
         The stream is a function of the position: element `p` of the stream
         is example `shuffle_e(p mod n)` of epoch `e = p // n`, where
-        `shuffle_e` is a seeded permutation computed one index at a time
-        (`tf.random.experimental.index_shuffle`). Starting at batch `k`
+        `shuffle_e` is a seeded permutation whose value at any index is computed
+        on its own (`tf.random.experimental.index_shuffle`; one op per batch,
+        see `shuffled_indices`). Starting at batch `k`
         therefore costs the same for any `k`: a run resumed at step 10^6
         reads its first batch as fast as a new one. Every epoch visits each
         example once, and batches run across epoch boundaries (no partial
