@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+import keras_lipschitz.architectures
 import keras_lipschitz.constraints
 import keras_lipschitz.layers
 import keras_lipschitz.losses
@@ -49,6 +50,7 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.export.export_generator,
     keras_lipschitz.data.sample_mixture,
     keras_lipschitz.metrics.mixture_quality,
+    keras_lipschitz.architectures.radford_discriminator,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [

@@ -97,3 +97,31 @@ def test_list_recipes_prints_the_table_without_importing_tensorflow(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert recipes.table() in result.stdout and "tensorflow imported: False" in result.stdout
+
+
+def test_the_dcgan_recipe_builds_radfords_models():
+    settings = recipes.get("dcgan").settings("digits")
+    assert (settings["architecture"], settings["loss"], settings["beta_1"], settings["d_learning_rate"]) == \
+        ("radford", "non_saturating", 0.5, 2e-4)
+    gan, _ = build.build(recipes.get("dcgan").settings("tfds:cifar10"), (32, 32, 3), seed=0)
+    critic_layers = [layer for layer in gan.discriminator.layers if not isinstance(layer, keras.layers.InputLayer)]
+    kinds = [type(layer).__name__ for layer in critic_layers]
+    # Strided 4x4 convolutions 32 -> 16 -> 8 -> 4; BN after each but the input layer's; LeakyReLU 0.2.
+    assert kinds == ["Conv2D", "LeakyReLU", "Conv2D", "BatchNormalization", "LeakyReLU", "Conv2D",
+                     "BatchNormalization", "LeakyReLU", "Flatten", "Dense"]
+    assert all(layer.strides == (2, 2) and layer.kernel_size == (4, 4) for layer in critic_layers
+               if isinstance(layer, keras.layers.Conv2D))
+    assert all(layer.negative_slope == pytest.approx(0.2) for layer in critic_layers
+               if isinstance(layer, keras.layers.LeakyReLU))
+    # The generator: BN and ReLU after every hidden layer, a tanh output with no BN after it.
+    generator_layers = gan.generator.layers
+    assert generator_layers[-1].activation.__name__ == "tanh"
+    assert not any(isinstance(layer, keras.layers.BatchNormalization)
+                   for layer in generator_layers[generator_layers.index(generator_layers[-1]):])
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in generator_layers) == 4
+    assert sum(isinstance(layer, keras.layers.ReLU) for layer in generator_layers) == 4
+    # N(0, 0.02) weights in every convolution of both networks.
+    kernels = [layer.kernel.numpy() for layer in [*generator_layers, *critic_layers]
+               if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    assert len(kernels) == 7
+    assert all(abs(kernel.std() - 0.02) < 0.004 and abs(kernel.mean()) < 0.003 for kernel in kernels)

@@ -33,13 +33,13 @@ from keras_lipschitz import recipes
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-ARCHITECTURES = ("auto", "mlp", "dcgan", "resnet")
+ARCHITECTURES = ("auto", "mlp", "dcgan", "radford", "resnet")
 
 FLAGS = flags.FLAGS
 # The recipe (keras_lipschitz.recipes); every override defaults to the recipe's value for the data.
 flags.DEFINE_enum("gan", "sngan", recipes.names(), "Recipe (--list_recipes shows them with their settings): "
-                  "sngan (hinge + SN critic), wgan_gp (gradient penalty), wgan (weight clipping) or gan "
-                  "(non-saturating loss, no constraint).")
+                  "sngan (hinge + SN critic), wgan_gp (gradient penalty), wgan (weight clipping), dcgan (Radford "
+                  "et al.) or gan (non-saturating loss, no constraint).")
 flags.DEFINE_bool("list_recipes", False, "Print the recipes with their papers and settings, and exit.")
 flags.DEFINE_string("loss", None, "Override the recipe's loss: one of keras_lipschitz.losses.NAMES.")
 flags.DEFINE_string("penalty", None, "Override the recipe's penalty: none, gradient_penalty, "
@@ -56,8 +56,9 @@ flags.DEFINE_integer("ema_start", None, "Override the generator step at which th
                      "images; BigGAN starts at 20,000).")
 flags.DEFINE_bool("conditional", False, "Train a conditional GAN on the dataset's labels (conditional BN in G, "
                   "projection discriminator).")
-flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, dcgan "
-                  "for images), mlp, dcgan or resnet (SNGAN ResNet, 32x32 images).")
+flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, a CNN "
+                  "for images), mlp, dcgan (SNGAN's standard CNN), radford (DCGAN's own critic) or resnet (SNGAN "
+                  "ResNet, 32x32 images).")
 flags.DEFINE_integer("latent_dim", None, "Override the latent size (recipes: 2 for 2-D data, 64 for images).")
 # The data.
 flags.DEFINE_string("dataset", "digits", "ring8, grid25, digits (embedded, no download), tfds:NAME or folder:PATH.")
@@ -314,7 +315,8 @@ def _check_image_size(size, architecture, what):
     if architecture == "resnet" and size != 32:
         raise app.UsageError(f"{what} does not fit --architecture=resnet, which makes 32x32 images: "
                              "use --image_size=32.")
-    if architecture in ("auto", "dcgan") and not (size >= 4 and size % 4 == 0 and (size // 4).bit_count() == 1):
+    power_of_two = size >= 4 and size % 4 == 0 and (size // 4).bit_count() == 1
+    if architecture in ("auto", "dcgan", "radford") and not power_of_two:
         raise app.UsageError(f"{what} does not fit the DCGAN architecture, which makes 4 * 2**k pixel images: "
                              "use --image_size=8, 16, 32 or 64.")
 

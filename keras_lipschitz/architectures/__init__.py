@@ -2,6 +2,7 @@
 
 from keras_lipschitz.architectures.dcgan import dcgan_discriminator
 from keras_lipschitz.architectures.dcgan import dcgan_generator
+from keras_lipschitz.architectures.dcgan import radford_discriminator
 from keras_lipschitz.architectures.mlp import mlp_discriminator
 from keras_lipschitz.architectures.mlp import mlp_generator
 from keras_lipschitz.architectures.resnet import resnet_discriminator
@@ -12,6 +13,7 @@ __all__ = [
     "dcgan_generator",
     "mlp_discriminator",
     "mlp_generator",
+    "radford_discriminator",
     "resnet_discriminator",
     "resnet_generator",
 ]

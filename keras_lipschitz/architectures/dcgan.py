@@ -12,6 +12,7 @@ def dcgan_generator(
     base_filters=512,
     num_classes=None,
     spectral_normalization=False,
+    kernel_initializer="glorot_uniform",
     name="dcgan_generator",
 ):
     """z -> dense 4x4 -> stride-2 transposed convolutions with BN and ReLU -> tanh.
@@ -30,6 +31,8 @@ def dcgan_generator(
             normalization is conditional (`ConditionalBatchNormalization`).
         spectral_normalization: wrap the dense layer and every convolution
             (SN in G, as SAGAN and BigGAN do).
+        kernel_initializer: of the dense layer and every convolution (DCGAN:
+            `keras.initializers.RandomNormal(0.0, 0.02)`).
         name: model name.
 
     Returns:
@@ -44,15 +47,19 @@ def dcgan_generator(
     z = keras.Input((latent_dim,), name="latents")
     labels = conditioning.label_input(num_classes)
     sn = spectral_normalization
-    dense = conditioning.maybe_spectral(keras.layers.Dense(4 * 4 * base_filters), sn)
+    dense = conditioning.maybe_spectral(keras.layers.Dense(4 * 4 * base_filters, kernel_initializer=kernel_initializer),
+                                        sn)
     x = keras.layers.Reshape((4, 4, base_filters))(dense(z))
     x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
     filters = base_filters
     for _ in range(upsamplings):
         filters //= 2
-        x = conditioning.maybe_spectral(keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same"), sn)(x)
+        deconvolution = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
+                                                     kernel_initializer=kernel_initializer)
+        x = conditioning.maybe_spectral(deconvolution, sn)(x)
         x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
-    images = conditioning.maybe_spectral(keras.layers.Conv2D(channels, 3, padding="same", activation="tanh"), sn)(x)
+    output = keras.layers.Conv2D(channels, 3, padding="same", activation="tanh", kernel_initializer=kernel_initializer)
+    images = conditioning.maybe_spectral(output, sn)(x)
     return keras.Model(conditioning.model_inputs(z, labels), images, name=name)
 
 
@@ -100,6 +107,52 @@ def dcgan_discriminator(
     x = conditioning.maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(x)
     features = keras.layers.Flatten()(keras.layers.LeakyReLU(0.1)(x))
     logits = conditioning.logit_head(features, labels, num_classes, sn)
+    return keras.Model(conditioning.model_inputs(images, labels), logits, name=name)
+
+
+def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classes=None,
+                          name="radford_discriminator"):
+    """DCGAN's own discriminator: stride-2 4x4 convolutions, batch normalization except on the input layer,
+    LeakyReLU(0.2), convolution weights drawn from N(0, 0.02), one logit (no sigmoid).
+
+    Args:
+        image_size: any `4 * 2**k` >= 8; the convolutions halve it down to 4x4.
+        channels: input channels.
+        base_filters: filters of the input layer, doubled by each later one.
+        num_classes: None, or the number of classes of a projection
+            discriminator (takes `[images, labels]`).
+        name: model name.
+
+    Returns:
+        A functional model mapping images (and labels) to `(batch, 1)`.
+
+    Example:
+
+    ```python
+    from keras_lipschitz.architectures import radford_discriminator
+
+    critic = radford_discriminator(image_size=32, channels=1)
+    print([layer.__class__.__name__ for layer in critic.layers[1:4]])  # ['Conv2D', 'LeakyReLU', 'Conv2D']
+    ```
+
+    Reference:
+        Radford, Metz, Chintala, ICLR 2016, sec. 3 and 4 (architecture
+        guidelines: no BN on the discriminator's input layer, LeakyReLU 0.2,
+        N(0, 0.02) initialization).
+    """
+    initializer = keras.initializers.RandomNormal(0.0, 0.02)
+    images = keras.Input((image_size, image_size, channels), name="images")
+    labels = conditioning.label_input(num_classes)
+    x = images
+    filters = base_filters
+    for index in range(_upsamplings(image_size)):
+        x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=initializer)(x)
+        if index > 0:  # not on the input layer
+            x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.LeakyReLU(0.2)(x)
+        filters *= 2
+    features = keras.layers.Flatten()(x)
+    logits = conditioning.logit_head(features, labels, num_classes, False)
     return keras.Model(conditioning.model_inputs(images, labels), logits, name=name)
 
 

@@ -44,13 +44,19 @@ def models(settings, sample_shape, num_classes=None):
                                                   base_filters=min(512, 64 * size // 4), num_classes=num_classes)
         critic = architectures.dcgan_discriminator(image_size=size, channels=channels, spectral_normalization=spectral,
                                                    num_classes=num_classes)
+    elif architecture == "radford":
+        size, _, channels = sample_shape
+        generator = architectures.dcgan_generator(latent_dim, image_size=size, channels=channels,
+                                                  base_filters=min(512, 64 * size // 4), num_classes=num_classes,
+                                                  kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02))
+        critic = architectures.radford_discriminator(image_size=size, channels=channels, num_classes=num_classes)
     elif architecture == "resnet":
         channels = sample_shape[-1]
         generator = architectures.resnet_generator(latent_dim, channels=channels, num_classes=num_classes)
         critic = architectures.resnet_discriminator(channels=channels, spectral_normalization=spectral,
                                                     num_classes=num_classes)
     else:
-        raise ValueError(f"Unknown architecture {architecture!r}; use mlp, dcgan or resnet.")
+        raise ValueError(f"Unknown architecture {architecture!r}; use mlp, dcgan, radford or resnet.")
     return generator, critic
 
 

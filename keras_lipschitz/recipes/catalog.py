@@ -88,6 +88,16 @@ RECIPES = {
             reasons={"points": "2-D data: MLPs with a 2-D latent (not tuned)"},
         ),
         Recipe(
+            name="dcgan",
+            title="DCGAN",
+            paper="Radford, Metz, Chintala, ICLR 2016, sec. 3-4 (architecture guidelines, Adam 2e-4 / 0.5)",
+            constraint="none (batch normalization in G and D, except D's input layer and G's output)",
+            base=dict(_IMAGES, architecture="radford", loss="non_saturating", optimizer="adam", beta_1=0.5,
+                      beta_2=0.999, d_learning_rate=2e-4, g_learning_rate=2e-4),
+            by_data={"points": dict(_MIXTURES, d_learning_rate=1e-3, g_learning_rate=1e-3, steps=12000)},
+            reasons={"points": "2-D data has no convolutions: the GAN recipe's mixture MLPs"},
+        ),
+        Recipe(
             name="gan",
             title="GAN (non-saturating)",
             paper="Goodfellow et al., NeurIPS 2014, sec. 3; Adam settings of Radford et al., ICLR 2016",

@@ -11,7 +11,7 @@ import dataclasses
 
 # Every setting a recipe resolves to, with what it means.
 SETTINGS = {
-    "architecture": "mlp, dcgan or resnet",
+    "architecture": "mlp, dcgan (SNGAN's standard CNN), radford (DCGAN's own critic, N(0, 0.02) init) or resnet",
     "spectral_normalization": "wrap the critic's layers in SpectralNormalization",
     "weight_clipping": "clip every critic weight to [-c, c] after each update (0: no clipping)",
     "loss": "a keras_lipschitz.losses name",
