@@ -57,8 +57,8 @@ class Evaluator:
         """What the numbers are: samples, feature space, scales (for a person reading the results)."""
         if self.source.kind == "points":
             return (f"Evaluated on {MIXTURE_SAMPLES} samples of the (EMA) generator against the mixture's means "
-                    "(modes: components within 3 standard deviations; high quality: the share of such samples; "
-                    "reverse KL of the mode histogram).")
+                    "(high quality: the share of samples within 3 standard deviations of their nearest mean; modes: "
+                    "the means with at least one such sample; reverse KL of the mode histogram).")
         if isinstance(self.extractor, metrics.DigitsClassifier):
             space = (f"the penultimate layer of a digits classifier trained on the train split (test accuracy "
                      f"{self.extractor.accuracy:.3f}); IS and classes from its softmax")
