@@ -55,12 +55,11 @@ class StepLogger(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         step = int(self.model.train_steps.numpy())
-        values = {name: float(value) for name, value in (logs or {}).items() if not name.startswith("val_")}
-        if self.path is not None:
-            self._append(step, values)
+        values = {name: float(value) for name, value in (logs or {}).items()}
+        if self.path is not None:  # the CSV keeps training metrics; TensorBoard also shows validation ones
+            self._append(step, {name: value for name, value in values.items() if not name.startswith("val_")})
         if self.log_dir is not None:
-            self._scalars(step, {**values, **{name: float(v) for name, v in (logs or {}).items()
-                                              if name.startswith("val_")}})
+            self._scalars(step, values)
 
     def _append(self, step, values):
         header = _header(self.path) or [STEP, *values]
