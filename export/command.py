@@ -20,7 +20,8 @@ flags.DEFINE_string("model", None, "A .keras generator file, or a keras-lipschit
 flags.DEFINE_string("output_dir", None, "Where to write the export (must not exist unless --overwrite).")
 flags.DEFINE_list("formats", ["saved_model", "tflite"], "Formats: saved_model, tflite.")
 flags.DEFINE_list("quantizations", ["float32", "float16", "int8"], "TFLite quantizations: float32, float16, int8.")
-flags.DEFINE_float("truncation", None, "Truncation of the latents drawn by the `sample(seed, num)` signature.")
+flags.DEFINE_float("truncation", None, "Truncation of the latents drawn by the `sample(seed, num)` signature "
+                   "(default: the training run's, from its config.json next to generator.keras).")
 flags.DEFINE_enum("output", "float", ["float", "uint8"], "Serve floats in [-1, 1] or uint8 images.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing --output_dir.")
 
@@ -41,14 +42,26 @@ def main(argv):
     from keras_lipschitz.export import export_generator
 
     generator = keras_lipschitz.load_model(path, safe_mode=True)
+    truncation = FLAGS.truncation if FLAGS.truncation is not None else _run_truncation(path.parent)
     try:
         report = export_generator(generator, FLAGS.output_dir, formats=FLAGS.formats,
-                                  quantizations=FLAGS.quantizations, truncation=FLAGS.truncation,
+                                  quantizations=FLAGS.quantizations, truncation=truncation,
                                   output=FLAGS.output, overwrite=FLAGS.overwrite)
     except (ValueError, FileExistsError) as error:
         raise app.UsageError(str(error)) from error
     print(json.dumps(report, indent=2))
     print(f"Exported to {FLAGS.output_dir}")
+
+
+def _run_truncation(run_dir):
+    """The sampling truncation recorded in a training run's config.json (BigGAN's recipe), or None."""
+    from keras_lipschitz import _files
+
+    config = run_dir / "config.json"
+    if not config.is_file():
+        return None
+    truncation = _files.read_json(config, "the run's settings").get("truncation")
+    return truncation or None
 
 
 def run():

@@ -72,7 +72,8 @@ def export_generator(
             ONNX exporter; `pip install "keras-lipschitz[onnx]"`), checked with
             onnxruntime.
         quantizations: TFLite quantizations among `"float32"`, `"float16"`, `"int8"`.
-        truncation: None or a float > 0 for the `sample` signature.
+        truncation: None or a float > 0 for the `sample` signature (None:
+            a `GAN`'s own `truncation`, else none).
         output: `"float"` or `"uint8"`.
         overwrite: replace an existing `directory`.
         check_samples: latents used to measure the exports' differences.
@@ -100,6 +101,8 @@ def export_generator(
         Miyato et al., ICLR 2018, eq. 8 (the folded kernel W / sigma);
         Brock et al., ICLR 2019, Section 3.1 (truncation).
     """
+    if truncation is None:
+        truncation = getattr(generator, "truncation", None)  # a GAN's own (BigGAN samples truncated)
     generator = _generator_of(generator)
     formats, quantizations = _checked_choices(formats, quantizations, output)
     latent_dim, num_classes = _generator_signature(generator)

@@ -17,6 +17,13 @@ def fold_spectral_normalization(model):
     Other layers are copied with their weights (batch-norm statistics
     included). Nested models are folded recursively.
 
+    A custom layer that builds `SpectralNormalization` inside itself
+    (`SelfAttention2D`, `ClassProjection`,
+    `VectorConditionalBatchNormalization`) is folded too, when its config
+    has a `spectral_normalization` argument, as this library's layers do:
+    the copy is made from its config with `spectral_normalization=False`
+    and receives the folded kernels of each inner wrapper.
+
     Args:
         model: a built Sequential or functional Keras model.
 
@@ -49,9 +56,12 @@ def fold_spectral_normalization(model):
         if isinstance(layer, keras.Model):
             folded = fold_spectral_normalization(layer)
             return folded
-        _refuse_hidden_normalization(layer)
         source = layer.layer if isinstance(layer, SpectralNormalization) else layer
-        copy = source.__class__.from_config(source.get_config())
+        config = source.get_config()
+        if _hidden_normalization(source):
+            _check_foldable(source, config)
+            config = {**config, "spectral_normalization": False}
+        copy = source.__class__.from_config(config)
         pairs.append((layer, copy))
         return copy
 
@@ -62,26 +72,37 @@ def fold_spectral_normalization(model):
 
 
 def _plain_weights(layer):
-    """The weights of `layer` as its plain copy holds them (normalized kernels folded in)."""
-    if not isinstance(layer, SpectralNormalization):
-        return layer.get_weights()
-    normalized = layer.normalized_kernels()
-    return [
-        np.asarray(normalized[variable.path]).astype(variable.dtype) if variable.path in normalized else variable.numpy()
-        for variable in layer.layer.weights
-    ]
+    """The weights of `layer` as its plain copy holds them (normalized kernels folded in), in Keras' order of
+    `layer.weights`: the layer's own variables, then each sublayer's, a wrapper's replaced by its layer's folded
+    weights (its singular vectors dropped)."""
+    if isinstance(layer, SpectralNormalization):
+        normalized = layer.normalized_kernels()
+        return [
+            np.asarray(normalized[variable.path]).astype(variable.dtype) if variable.path in normalized
+            else variable.numpy()
+            for variable in layer.layer.weights
+        ]
+    values, seen = [], set()
+    for variable in layer._trainable_variables + layer._non_trainable_variables:
+        if id(variable) not in seen:
+            seen.add(id(variable))
+            values.append(variable.numpy())
+    for sublayer in layer._layers:
+        values += _plain_weights(sublayer)
+    return values
 
 
-def _refuse_hidden_normalization(layer):
-    hidden = [
-        sublayer.name
-        for sublayer in layer._flatten_layers(include_self=False)
-        if isinstance(sublayer, SpectralNormalization)
-    ]
-    if hidden:
+def _hidden_normalization(layer):
+    return [sublayer.name for sublayer in layer._flatten_layers(include_self=False)
+            if isinstance(sublayer, SpectralNormalization)]
+
+
+def _check_foldable(layer, config):
+    if config.get("spectral_normalization") is not True:
         raise ValueError(
             f"Layer {layer.name!r} ({type(layer).__name__}) holds SpectralNormalization inside it "
-            f"({', '.join(hidden)}), which cannot be folded from outside; build it without spectral "
-            "normalization for the exported generator (SN matters in the critic; in G it only regularizes "
-            "training) or wrap its sublayers at the model level."
+            f"({', '.join(_hidden_normalization(layer))}) and has no spectral_normalization argument to build a plain "
+            "copy with: give its __init__ and get_config a spectral_normalization flag that decides whether its "
+            "sublayers are wrapped (as keras_lipschitz.layers.SelfAttention2D does), or wrap its sublayers at the "
+            "model level."
         )

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_lipschitz.architectures import biggan_generator
 from keras_lipschitz.architectures import dcgan_generator
 from keras_lipschitz.architectures import mlp_discriminator
 from keras_lipschitz.architectures import mlp_generator
@@ -19,12 +20,14 @@ from keras_lipschitz.export import TOLERANCES
 from keras_lipschitz.export import export_generator
 from keras_lipschitz.export import fold_spectral_normalization
 from keras_lipschitz.export import run_tflite
+from keras_lipschitz.layers import SelfAttention2D
 from keras_lipschitz.layers import SpectralNormalization
 from keras_lipschitz.trainers import GAN
 from keras_lipschitz.trainers import presets
 
 RNG = np.random.default_rng(0)
 LATENT = 16
+GENERATORS = ["dcgan", "dcgan_conditional", "resnet", "resnet_conditional", "sagan_conditional", "biggan_conditional"]
 
 
 def _generators(spectral_normalization=True):
@@ -37,6 +40,13 @@ def _generators(spectral_normalization=True):
         "resnet": resnet_generator(LATENT, channels=3, filters=8, spectral_normalization=spectral_normalization),
         "resnet_conditional": resnet_generator(LATENT, channels=3, filters=8, num_classes=3,
                                                spectral_normalization=spectral_normalization),
+        # SN inside custom layers: the attention projections, BigGAN's conditional BN projections.
+        "sagan_conditional": resnet_generator(LATENT, channels=3, filters=16, num_classes=3, image_size=8,
+                                              attention_resolution=4,
+                                              spectral_normalization=spectral_normalization),
+        "biggan_conditional": biggan_generator(LATENT, channels=3, filters=16, num_classes=3, image_size=8,
+                                               attention_resolution=4,
+                                               spectral_normalization=spectral_normalization),
     }
 
 
@@ -48,13 +58,17 @@ def _inputs(generator, count=4):
 
 
 def _trained(generator):
-    """Moves the power-iteration state and BN statistics off their initial values."""
+    """Moves the power-iteration state and BN statistics off their initial values, and opens the attention
+    blocks (their gamma starts at 0, which would hide their convolutions)."""
+    for layer in generator._flatten_layers():
+        if isinstance(layer, SelfAttention2D):
+            layer.gamma.assign(0.7)
     for _ in range(3):
         generator(_inputs(generator, 8), training=True)
     return generator
 
 
-@pytest.mark.parametrize("name", ["dcgan", "dcgan_conditional", "resnet", "resnet_conditional"])
+@pytest.mark.parametrize("name", GENERATORS)
 def test_folding_matches_the_wrapped_generator_exactly(name):
     generator = _trained(_generators()[name])
     plain = fold_spectral_normalization(generator)
@@ -66,7 +80,7 @@ def test_folding_matches_the_wrapped_generator_exactly(name):
     assert [w.shape for w in plain.weights] == [w.shape for w in plain_architecture.weights]
 
 
-@pytest.mark.parametrize("name", ["dcgan", "dcgan_conditional", "resnet", "resnet_conditional"])
+@pytest.mark.parametrize("name", GENERATORS)
 def test_saved_model_and_tflite_round_trips(name, tmp_path):
     generator = _trained(_generators()[name])
     report = export_generator(generator, tmp_path / "export")

@@ -22,6 +22,7 @@ from absl import app
 
 from keras_lipschitz import data
 from keras_lipschitz import losses
+from keras_lipschitz.architectures import biggan_generator
 from keras_lipschitz.architectures import dcgan_discriminator
 from keras_lipschitz.architectures import dcgan_generator
 from keras_lipschitz.architectures import mlp_discriminator
@@ -262,8 +263,15 @@ def _models_with_every_layer():
     gan = GAN(dcgan_generator(8, image_size=8, channels=1, base_filters=16, num_classes=3),
               dcgan_discriminator(image_size=8, channels=1, base_filters=8, spectral_normalization=True,
                                   num_classes=3), latent_dim=8, num_classes=3, seed=0, ema_decay=0.99)
+    acgan = GAN(dcgan_generator(8, image_size=8, channels=1, base_filters=16, num_classes=3, conditioning="auxiliary"),
+                dcgan_discriminator(image_size=8, channels=1, base_filters=8, num_classes=3, conditioning="auxiliary"),
+                latent_dim=8, num_classes=3, seed=0)
+    acgan.compile(**presets.gan(), classifier_loss="acgan_mod")  # the classifier loss is in the compile config
     return {
         "attention": (attention, RNG.normal(size=(2, 4, 4, 8))),
+        "biggan_generator": (biggan_generator(16, channels=1, filters=8, num_classes=2, image_size=8),
+                             [RNG.normal(size=(2, 16)), np.array([0, 1])]),
+        "acgan": (acgan, [RNG.normal(size=(2, 8)), np.array([0, 2])]),
         "constrained": (constrained, RNG.normal(size=(2, 3))),
         "resnet_generator": (resnet_generator(16, channels=3, filters=8, num_classes=2),
                              [RNG.normal(size=(2, 16)), np.array([0, 1])]),

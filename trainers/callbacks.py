@@ -32,7 +32,8 @@ class SampleImages(EveryNSteps):
             at the end of training.
         num_samples: how many samples per picture.
         seed: int seed of the fixed latents.
-        truncation: None, or the truncation of the fixed latents.
+        truncation: None for the GAN's own truncation, or the truncation of
+            the fixed latents.
         reference: optional `(m, 2)` points drawn under 2-D samples.
         class_names: optional names of the classes for a conditional grid's
             rows (default `"0"`, `"1"`, ...).
@@ -86,7 +87,8 @@ class SampleImages(EveryNSteps):
         if self._inputs is None:
             classes = self.model.num_classes
             count = self.num_samples if classes is None else max(1, self.num_samples // classes) * classes
-            latents = normal_latents((count, self.model.latent_dim), seed=self.seed, truncation=self.truncation)
+            truncation = self.truncation if self.truncation is not None else getattr(self.model, "truncation", None)
+            latents = normal_latents((count, self.model.latent_dim), seed=self.seed, truncation=truncation)
             if classes is None:
                 self._inputs = latents
             else:

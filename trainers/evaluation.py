@@ -22,7 +22,11 @@ class Evaluator:
     * digits: FID, KID, IS and precision/recall in the feature space of a
       classifier trained on the digits' train split, class coverage and
       class-histogram KL; the real-vs-real FID (train vs test split) is
-      reported next to them as the floor.
+      reported next to them as the floor. A conditional GAN's samples are
+      drawn for the classes in turn, and `label_accuracy` is the share the
+      classifier assigns to the class they were drawn for (the
+      Classification Accuracy Score's question asked of the classifier of
+      real data).
     * other images: the same (without classes) with InceptionV3 features,
       when `inception_weights` is given; nothing otherwise.
 
@@ -99,15 +103,26 @@ class Evaluator:
             "recall": recall,
         }
         if self.source.name == "digits":
-            coverage = metrics.class_coverage(np.argmax(logits, axis=1), 10)
+            predicted = np.argmax(logits, axis=1)
+            coverage = metrics.class_coverage(predicted, 10)
             results.update(classes=coverage["classes"], class_kl=coverage["class_kl"])
+            if getattr(gan, "num_classes", None) is not None:
+                results["label_accuracy"] = float(np.mean(predicted == _labels(gan, self.num_samples)))
         return {**results, **self.reference}
 
 
+def _labels(gan, count):
+    """The classes a conditional GAN's evaluation samples are drawn for: 0, 1, ..., num_classes - 1, 0, ..."""
+    return np.arange(count) % gan.num_classes
+
+
 def _sample(gan, count):
+    labels = None if getattr(gan, "num_classes", None) is None else _labels(gan, count)
     batches = []
     for start in range(0, count, 500):
-        batches.append(np.asarray(gan.sample(min(500, count - start)), "float32"))
+        stop = min(count, start + 500)
+        extra = {} if labels is None else {"labels": labels[start:stop]}
+        batches.append(np.asarray(gan.sample(stop - start, **extra), "float32"))
     return np.concatenate(batches)
 
 

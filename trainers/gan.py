@@ -13,6 +13,7 @@ from keras import ops
 from keras_lipschitz import _reduction
 from keras_lipschitz import _validation
 from keras_lipschitz import losses as gan_losses
+from keras_lipschitz.losses import auxiliary_classifier
 from keras_lipschitz import penalties as gan_penalties
 from keras_lipschitz.layers import SpectralNormalization
 from keras_lipschitz.latents import normal_latents
@@ -76,7 +77,14 @@ class GAN(keras.Model):
     (e.g. conditional batch normalization in G and a projection
     discriminator, see `keras_lipschitz.architectures`). Fake samples are
     generated for the labels of the real batch, so they follow the data's
-    class frequencies and a penalty's interpolate has a single label.
+    class frequencies and a penalty's interpolate has a single label. An
+    AC-GAN discriminator takes samples only and returns two outputs, the
+    logit and class logits `(batch, num_classes)`; `compile(classifier_loss=
+    ...)` then adds the auxiliary classifier's loss to both networks'.
+
+    Regularization losses of either network's layers (`model.losses`, e.g.
+    BigGAN's orthogonal regularization as a `kernel_regularizer` of G) are
+    added to that network's loss, as `keras.Model.fit` does.
 
     Args:
         generator: Keras model from `(batch, latent_dim)` (and labels, when
@@ -99,6 +107,10 @@ class GAN(keras.Model):
         ema_start: generator step from which the EMA averages; before it the
             EMA is the generator itself (BigGAN starts at 20,000 steps,
             StudioGAN's `g_ema_start`).
+        truncation: None, or a float > 0: `sample` (and so the evaluation and
+            the pictures) draws latents from the normal truncated to
+            `[-truncation, truncation]` (BigGAN's truncation trick) unless
+            told otherwise.
         **kwargs: base `keras.Model` arguments.
 
     Returns:
@@ -134,7 +146,7 @@ class GAN(keras.Model):
 
     def __init__(
         self, generator, discriminator, latent_dim, num_classes=None, seed=None, ema_decay=None, ema_start=0,
-        **kwargs
+        truncation=None, **kwargs
     ):
         super().__init__(**kwargs)
         _validation.check_positive_integer("latent_dim", latent_dim)
@@ -144,7 +156,10 @@ class GAN(keras.Model):
             raise ValueError(f"ema_decay must be None or in (0, 1) (0.999 is common), got {ema_decay!r}.")
         if isinstance(ema_start, bool) or not isinstance(ema_start, int) or ema_start < 0:
             raise ValueError(f"ema_start must be an integer >= 0 (a generator step), got {ema_start!r}.")
+        if truncation is not None and not float(truncation) > 0.0:
+            raise ValueError(f"truncation must be None or > 0 (BigGAN samples at 0.5-2), got {truncation!r}.")
         _check_models(generator, discriminator, latent_dim, num_classes)
+        self.truncation = None if truncation is None else float(truncation)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
@@ -192,6 +207,7 @@ class GAN(keras.Model):
         penalty=None,
         penalty_weight=10.0,
         d_steps=1,
+        classifier_loss=None,
         **kwargs,
     ):
         """Configures training.
@@ -205,12 +221,24 @@ class GAN(keras.Model):
                 `"one_sided_gradient_penalty"`, `"r1"`, `"r2"`, `"dragan"`).
             penalty_weight: lambda (or gamma for R1/R2).
             d_steps: critic steps per generator step, an integer >= 1.
+            classifier_loss: for an AC-GAN discriminator (two outputs), an
+                `AuxiliaryClassifierLoss` or its name, `"acgan"` (D's
+                classifier trained on real and generated samples) or
+                `"acgan_mod"` (on real samples only); None otherwise.
             **kwargs: `keras.Model.compile` arguments (`jit_compile`,
                 `steps_per_execution`, ...).
         """
         _validation.check_positive_integer("d_steps", d_steps, hint="5 for WGAN and WGAN-GP")
         if penalty is not None and penalty not in _PENALTIES:
             raise ValueError(f"Unknown penalty {penalty!r}. Known penalties: {', '.join(PENALTIES)}, or None.")
+        auxiliary = _has_classifier_head(self.discriminator)
+        if auxiliary != (classifier_loss is not None):
+            raise ValueError(
+                "The discriminator has an auxiliary classifier head (two outputs): give classifier_loss=\"acgan\" "
+                "or \"acgan_mod\"." if auxiliary else
+                "classifier_loss needs an AC-GAN discriminator with two outputs, [logits, class logits]."
+            )
+        self.classifier_loss = auxiliary_classifier.get(classifier_loss)
         super().compile(**kwargs)
         self.d_optimizer = _with_loss_scaling(d_optimizer)
         self.g_optimizer = _with_loss_scaling(g_optimizer)
@@ -221,6 +249,9 @@ class GAN(keras.Model):
         self.d_steps = d_steps
         self._compile_arguments = dict(loss=loss, penalty=penalty, penalty_weight=penalty_weight, d_steps=d_steps,
                                        **kwargs)
+        # The penalties see the critic's logit only.
+        self._adversarial_critic = (keras.Model(self.discriminator.inputs, self.discriminator.outputs[0])
+                                    if auxiliary else self.discriminator)
         if penalty is not None:
             _warn_about_batch_normalization(self.discriminator, penalty)
         # Both optimizers own their slots before fit traces the step, as
@@ -231,6 +262,10 @@ class GAN(keras.Model):
         names = ["d_loss", "g_loss", "wasserstein_estimate"]
         if penalty is not None:
             names.append("penalty")
+        if auxiliary:
+            names += ["d_classifier_loss", "g_classifier_loss"]
+        if self.generator.losses:
+            names.append("g_regularization")
         if _spectral_normalization_layers(self.discriminator):
             names.append("max_sigma")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
@@ -245,6 +280,7 @@ class GAN(keras.Model):
         return {
             **arguments,
             "loss": keras.saving.serialize_keras_object(self.gan_loss),
+            "classifier_loss": keras.saving.serialize_keras_object(self.classifier_loss),
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
         }
@@ -252,8 +288,8 @@ class GAN(keras.Model):
     def compile_from_config(self, config):
         """Compiles from `get_compile_config()`'s output (called by `keras.saving.load_model`)."""
         config = dict(config)
-        for key in ("d_optimizer", "g_optimizer", "loss"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
+        for key in ("d_optimizer", "g_optimizer", "loss", "classifier_loss"):
+            config[key] = keras.saving.deserialize_keras_object(config.get(key))
         self.compile(**config)
 
     @property
@@ -322,7 +358,8 @@ class GAN(keras.Model):
         label_spec = None
         if isinstance(spec, (tuple, list)):
             spec, label_spec = spec[0], (spec[1] if len(spec) > 1 else None)
-        sample_shape = _sample_shape(self.discriminator, self.num_classes)
+        sample_shape = _sample_shape(self.discriminator, None if _has_classifier_head(self.discriminator)
+                                     else self.num_classes)
         if not isinstance(spec, tf.TensorSpec):
             raise ValueError(
                 f"The dataset yields {type(spec).__name__}, not dense tensors; convert ragged or "
@@ -358,12 +395,14 @@ class GAN(keras.Model):
             num_samples: how many samples.
             labels: for a conditional GAN, the class of each sample (default:
                 the classes in turn, `0, 1, ..., num_classes - 1, 0, ...`).
-            truncation: None, or a float > 0: draw latents from the normal
-                truncated to `[-truncation, truncation]` (the truncation trick).
+            truncation: None for the GAN's own `truncation`, or a float > 0:
+                draw latents from the normal truncated to `[-truncation,
+                truncation]` (the truncation trick).
 
         Returns:
             A tensor of `num_samples` samples.
         """
+        truncation = self.truncation if truncation is None else truncation
         latents = normal_latents((num_samples, self.latent_dim), seed=self.seed_generator, truncation=truncation)
         if self.num_classes is None:
             if labels is not None:
@@ -392,7 +431,7 @@ class GAN(keras.Model):
         for chunk, chunk_labels in zip(chunks, label_chunks):
             d_logs, finite = self._critic_step(chunk, chunk_labels)
             critic_finite.append(finite)
-        g_loss, generator_finite = self._generator_step(ops.shape(chunk)[0], chunk_labels)
+        g_logs, generator_finite = self._generator_step(ops.shape(chunk)[0], chunk_labels)
         self._update_ema()
         all_finite = ops.all(ops.stack([*critic_finite, generator_finite]))
         self._count_step(all_finite)
@@ -401,10 +440,10 @@ class GAN(keras.Model):
         # Non-finite values are left out, so one bad step does not turn the
         # epoch's averages into NaN.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        for name, value in {**d_logs, "g_loss": g_loss}.items():
+        for name, value in {**d_logs, **g_logs}.items():
             if name not in self._trackers:
                 continue
-            finite = generator_finite if name == "g_loss" else critic_finite[-1]
+            finite = generator_finite if name in g_logs else critic_finite[-1]
             self._trackers[name].update_state(
                 ops.where(finite, value * replicas, 0.0), sample_weight=ops.cast(finite, "float32")
             )
@@ -427,8 +466,8 @@ class GAN(keras.Model):
         real = ops.cast(real, "float32")
         latents = keras.random.normal((ops.shape(real)[0], self.latent_dim), seed=_EVALUATION_SEED)
         fake = ops.cast(self.generator(_inputs(latents, labels), training=False), real.dtype)
-        real_logits = self.discriminator(_inputs(real, labels), training=False)
-        fake_logits = self.discriminator(_inputs(fake, labels), training=False)
+        real_logits, _ = self._scores(real, labels, training=False)
+        fake_logits, _ = self._scores(fake, labels, training=False)
         values = {
             "d_loss": self.gan_loss.discriminator_loss(real_logits, fake_logits),
             "g_loss": self.gan_loss.generator_loss(fake_logits),
@@ -470,16 +509,22 @@ class GAN(keras.Model):
             # Samples in the data's dtype (float32 under mixed precision), so
             # penalties interpolate in full precision.
             fake = ops.cast(self.generator(_inputs(latents, labels), training=True), real.dtype)
-            real_logits = self.discriminator(_inputs(real, labels), training=True)
-            fake_logits = self.discriminator(_inputs(fake, labels), training=True)
+            real_logits, real_classes = self._scores(real, labels, training=True)
+            fake_logits, fake_classes = self._scores(fake, labels, training=True)
             d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
+            logs = {}
+            if self.classifier_loss is not None:
+                logs["d_classifier_loss"] = self.classifier_loss.discriminator_loss(real_classes, fake_classes, labels)
+                d_loss += logs["d_classifier_loss"]
+            d_loss += _regularization(self.discriminator)
             penalty = ops.zeros((), "float32")
             if self.penalty is not None:
                 alphas = None
                 if self.penalty in _INTERPOLATING:
                     alphas = self._replica_rows(keras.random.uniform, (ops.shape(real)[0],))
                 penalty = _PENALTIES[self.penalty](
-                    self.discriminator, real, fake, labels, self.penalty_weight, tape, self.seed_generator, alphas
+                    self._adversarial_critic, real, fake, self._critic_labels(labels), self.penalty_weight, tape,
+                    self.seed_generator, alphas
                 )
             total = d_loss + penalty
             scaled = self.d_optimizer.scale_loss(total)
@@ -487,20 +532,38 @@ class GAN(keras.Model):
         finite = _all_finite(total, grads, self.d_optimizer)
         _apply_if(finite, self.d_optimizer, grads, critic_variables)
         estimate = _wasserstein_estimate(real_logits, fake_logits)
-        return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate}, finite
+        return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate, **logs}, finite
 
     def _generator_step(self, batch, labels):
         latents = self._latents(batch)
         generator_variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generator(_inputs(latents, labels), training=True)
-            fake_logits = self.discriminator(_inputs(fake, labels), training=True)
+            fake_logits, fake_classes = self._scores(fake, labels, training=True)
             g_loss = self.gan_loss.generator_loss(fake_logits)
+            logs = {}
+            if self.classifier_loss is not None:
+                logs["g_classifier_loss"] = self.classifier_loss.generator_loss(fake_classes, labels)
+                g_loss += logs["g_classifier_loss"]
+            if self.generator.losses:
+                logs["g_regularization"] = _regularization(self.generator)
+                g_loss += logs["g_regularization"]
             scaled = self.g_optimizer.scale_loss(g_loss)
         grads = _zeros_for_unconnected(tape.gradient(scaled, generator_variables), generator_variables)
         finite = _all_finite(g_loss, grads, self.g_optimizer)
         _apply_if(finite, self.g_optimizer, grads, generator_variables)
-        return g_loss, finite
+        return {"g_loss": g_loss, **logs}, finite
+
+    def _critic_labels(self, labels):
+        """The labels the discriminator takes: none for an AC-GAN discriminator, which predicts them."""
+        return None if self.classifier_loss is not None else labels
+
+    def _scores(self, samples, labels, training):
+        """`(logits, class_logits)` of the discriminator; class_logits is None without a classifier head."""
+        outputs = self.discriminator(_inputs(samples, self._critic_labels(labels)), training=training)
+        if self.classifier_loss is None:
+            return outputs, None
+        return outputs[0], outputs[1]
 
     def _update_ema(self):
         if not self._ema_weights:
@@ -523,6 +586,7 @@ class GAN(keras.Model):
             "seed": self.seed,
             "ema_decay": self.ema_decay,
             "ema_start": self.ema_start,
+            "truncation": self.truncation,
         }
 
     @classmethod
@@ -546,6 +610,23 @@ def _wasserstein_estimate(real_logits, fake_logits):
     return _reduction.reduce_per_sample(
         _reduction.per_sample(real_logits) - _reduction.per_sample(fake_logits), "mean"
     )
+
+
+def _regularization(model):
+    """The sum of the model's regularization losses (`model.losses`) in float32, 0 without any.
+
+    Each replica adds its share (the sum over replicas of gradients is then
+    the regularizer's gradient once).
+    """
+    if not model.losses:
+        return ops.zeros((), "float32")
+    total = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in model.losses]))
+    return total / tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _has_classifier_head(discriminator):
+    """An AC-GAN discriminator: two outputs, the logit and the class logits."""
+    return len(getattr(discriminator, "outputs", None) or ()) == 2
 
 
 def _spectral_normalization_layers(model):
@@ -754,13 +835,19 @@ def _check_models(generator, discriminator, latent_dim, num_classes=None):
             f"give the generator keras.Input(({latent_dim},)) or set latent_dim={z_shape[-1]}."
         )
     sample_shape = tuple(generator.output_shape[1:])
-    data_shape = _sample_shape(discriminator, num_classes)
+    auxiliary = _has_classifier_head(discriminator)
+    if auxiliary and num_classes is None:
+        raise ValueError("The discriminator has two outputs (an AC-GAN classifier head), which needs num_classes.")
+    data_shape = _sample_shape(discriminator, None if auxiliary else num_classes)
     if sample_shape != data_shape:
         raise ValueError(
             f"The generator produces samples of shape {sample_shape} but the "
             f"discriminator takes {data_shape}; they must match the data's shape."
         )
-    score_shape = tuple(discriminator.output_shape[1:])
+    score_shape = tuple((discriminator.outputs[0].shape if auxiliary else discriminator.output_shape)[1:])
+    if auxiliary and tuple(discriminator.outputs[1].shape[1:]) != (num_classes,):
+        raise ValueError(f"An AC-GAN discriminator's second output must be class logits (batch, {num_classes}); it "
+                         f"returns {tuple(discriminator.outputs[1].shape)}.")
     if score_shape not in ((), (1,)):
         raise ValueError(
             f"The discriminator must return one logit per sample, shape (batch,) or "

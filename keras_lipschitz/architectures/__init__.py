@@ -1,5 +1,6 @@
 """Small, paper-faithful generator and discriminator architectures."""
 
+from keras_lipschitz.architectures.biggan import biggan_generator
 from keras_lipschitz.architectures.dcgan import dcgan_discriminator
 from keras_lipschitz.architectures.dcgan import dcgan_generator
 from keras_lipschitz.architectures.dcgan import radford_discriminator
@@ -9,6 +10,7 @@ from keras_lipschitz.architectures.resnet import resnet_discriminator
 from keras_lipschitz.architectures.resnet import resnet_generator
 
 __all__ = [
+    "biggan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
     "mlp_discriminator",

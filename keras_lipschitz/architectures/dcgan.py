@@ -2,7 +2,8 @@
 
 import keras
 
-from keras_lipschitz.architectures import conditioning
+from keras_lipschitz.architectures import conditioning as conditional
+from keras_lipschitz.architectures.sizes import upsamplings
 
 
 def dcgan_generator(
@@ -13,6 +14,7 @@ def dcgan_generator(
     num_classes=None,
     spectral_normalization=False,
     kernel_initializer="glorot_uniform",
+    conditioning="projection",
     name="dcgan_generator",
 ):
     """z -> dense 4x4 -> stride-2 transposed convolutions with BN and ReLU -> tanh.
@@ -33,6 +35,8 @@ def dcgan_generator(
             (SN in G, as SAGAN and BigGAN do).
         kernel_initializer: of the dense layer and every convolution (DCGAN:
             `keras.initializers.RandomNormal(0.0, 0.02)`).
+        conditioning: `"projection"` (conditional BN), `"concat"` or
+            `"auxiliary"` (a label embedding concatenated to z, plain BN).
         name: model name.
 
     Returns:
@@ -43,24 +47,24 @@ def dcgan_generator(
         Miyato et al., ICLR 2018, Table 3 (a); Radford et al., ICLR 2016;
         Miyato & Koyama, ICLR 2018 (conditional batch normalization).
     """
-    upsamplings = _upsamplings(image_size)
     z = keras.Input((latent_dim,), name="latents")
-    labels = conditioning.label_input(num_classes)
+    labels = conditional.label_input(num_classes)
     sn = spectral_normalization
-    dense = conditioning.maybe_spectral(keras.layers.Dense(4 * 4 * base_filters, kernel_initializer=kernel_initializer),
-                                        sn)
-    x = keras.layers.Reshape((4, 4, base_filters))(dense(z))
-    x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
+    x, bn_labels = conditional.generator_input(z, labels, num_classes, conditioning)
+    dense = conditional.maybe_spectral(keras.layers.Dense(4 * 4 * base_filters, kernel_initializer=kernel_initializer),
+                                       sn)
+    x = keras.layers.Reshape((4, 4, base_filters))(dense(x))
+    x = keras.layers.ReLU()(conditional.batch_normalization(x, bn_labels, num_classes))
     filters = base_filters
-    for _ in range(upsamplings):
+    for _ in range(upsamplings(image_size)):
         filters //= 2
         deconvolution = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
                                                      kernel_initializer=kernel_initializer)
-        x = conditioning.maybe_spectral(deconvolution, sn)(x)
-        x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
+        x = conditional.maybe_spectral(deconvolution, sn)(x)
+        x = keras.layers.ReLU()(conditional.batch_normalization(x, bn_labels, num_classes))
     output = keras.layers.Conv2D(channels, 3, padding="same", activation="tanh", kernel_initializer=kernel_initializer)
-    images = conditioning.maybe_spectral(output, sn)(x)
-    return keras.Model(conditioning.model_inputs(z, labels), images, name=name)
+    images = conditional.maybe_spectral(output, sn)(x)
+    return keras.Model(conditional.model_inputs(z, labels), images, name=name)
 
 
 def dcgan_discriminator(
@@ -69,6 +73,7 @@ def dcgan_discriminator(
     base_filters=64,
     spectral_normalization=False,
     num_classes=None,
+    conditioning="projection",
     name="dcgan_discriminator",
 ):
     """Pairs of 3x3 and stride-2 4x4 convolutions with LeakyReLU(0.1), one logit.
@@ -82,9 +87,13 @@ def dcgan_discriminator(
         channels: input channels.
         base_filters: filters of the first pair, doubled each pair.
         spectral_normalization: wrap every convolution and the dense layer.
-        num_classes: None, or the number of classes of a projection
-            discriminator: it then takes `[images, labels]` and adds
-            `<embed(label), features>` to the logit (`ClassProjection`).
+        num_classes: None, or the number of classes of a conditional
+            discriminator: with `conditioning="projection"` it takes
+            `[images, labels]` and adds `<embed(label), features>` to the
+            logit (`ClassProjection`).
+        conditioning: `"projection"`, `"concat"` (the label embedded as an
+            extra input channel) or `"auxiliary"` (takes images, returns
+            `[logits, class_logits]`); see `architectures.conditioning`.
         name: model name.
 
     Returns:
@@ -95,22 +104,22 @@ def dcgan_discriminator(
     """
     sn = spectral_normalization
     images = keras.Input((image_size, image_size, channels), name="images")
-    labels = conditioning.label_input(num_classes)
-    x = images
+    labels = conditional.discriminator_labels(num_classes, conditioning)
+    x = conditional.discriminator_input(images, labels, num_classes, conditioning)
     filters = base_filters
-    for _ in range(_upsamplings(image_size)):
-        x = conditioning.maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(x)
+    for _ in range(upsamplings(image_size)):
+        x = conditional.maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(x)
         x = keras.layers.LeakyReLU(0.1)(x)
-        x = conditioning.maybe_spectral(keras.layers.Conv2D(filters, 4, strides=2, padding="same"), sn)(x)
+        x = conditional.maybe_spectral(keras.layers.Conv2D(filters, 4, strides=2, padding="same"), sn)(x)
         x = keras.layers.LeakyReLU(0.1)(x)
         filters *= 2
-    x = conditioning.maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(x)
+    x = conditional.maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(x)
     features = keras.layers.Flatten()(keras.layers.LeakyReLU(0.1)(x))
-    logits = conditioning.logit_head(features, labels, num_classes, sn)
-    return keras.Model(conditioning.model_inputs(images, labels), logits, name=name)
+    logits = conditional.logit_head(features, labels, num_classes, sn, conditioning)
+    return keras.Model(conditional.model_inputs(images, labels), logits, name=name)
 
 
-def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classes=None,
+def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classes=None, conditioning="projection",
                           name="radford_discriminator"):
     """DCGAN's own discriminator: stride-2 4x4 convolutions, batch normalization except on the input layer,
     LeakyReLU(0.2), convolution weights drawn from N(0, 0.02), one logit (no sigmoid).
@@ -119,12 +128,15 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
         image_size: any `4 * 2**k` >= 8; the convolutions halve it down to 4x4.
         channels: input channels.
         base_filters: filters of the input layer, doubled by each later one.
-        num_classes: None, or the number of classes of a projection
-            discriminator (takes `[images, labels]`).
+        num_classes: None, or the number of classes of a conditional
+            discriminator.
+        conditioning: `"projection"`, `"concat"` (the cGAN's label channel)
+            or `"auxiliary"` (AC-GAN: images in, `[logits, class_logits]`
+            out); see `architectures.conditioning`.
         name: model name.
 
     Returns:
-        A functional model mapping images (and labels) to `(batch, 1)`.
+        A functional model mapping images (and labels) to `(batch, 1)` (and class logits).
 
     Example:
 
@@ -142,26 +154,15 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
     """
     initializer = keras.initializers.RandomNormal(0.0, 0.02)
     images = keras.Input((image_size, image_size, channels), name="images")
-    labels = conditioning.label_input(num_classes)
-    x = images
+    labels = conditional.discriminator_labels(num_classes, conditioning)
+    x = conditional.discriminator_input(images, labels, num_classes, conditioning)
     filters = base_filters
-    for index in range(_upsamplings(image_size)):
+    for index in range(upsamplings(image_size)):
         x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=initializer)(x)
         if index > 0:  # not on the input layer
             x = keras.layers.BatchNormalization()(x)
         x = keras.layers.LeakyReLU(0.2)(x)
         filters *= 2
     features = keras.layers.Flatten()(x)
-    logits = conditioning.logit_head(features, labels, num_classes, False)
-    return keras.Model(conditioning.model_inputs(images, labels), logits, name=name)
-
-
-def _upsamplings(image_size):
-    steps = 0
-    size = image_size
-    while size > 4 and size % 2 == 0:
-        size //= 2
-        steps += 1
-    if size != 4:
-        raise ValueError(f"image_size must be 4 * 2**k (32, 64, ...), got {image_size}.")
-    return steps
+    logits = conditional.logit_head(features, labels, num_classes, False, conditioning)
+    return keras.Model(conditional.model_inputs(images, labels), logits, name=name)

@@ -2,10 +2,11 @@
 
 import keras
 
-from keras_lipschitz.architectures import conditioning
+from keras_lipschitz.architectures import conditioning as conditional
 
 
-def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None, name="mlp_generator"):
+def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None, conditioning="projection",
+                  name="mlp_generator"):
     """`depth` ReLU layers of `units`, then a linear output of `data_dim`.
 
     Args:
@@ -16,26 +17,30 @@ def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None
         num_classes: None, or the number of classes of a conditional
             generator: it then takes `[z, labels]` and each hidden layer is
             followed by conditional batch normalization.
+        conditioning: how labels enter (`architectures.conditioning`):
+            `"projection"` (conditional BN), `"concat"` or `"auxiliary"` (a
+            label embedding concatenated to z).
         name: model name.
 
     Returns:
         A functional model mapping `(batch, latent_dim)` (and labels) to `(batch, data_dim)`.
     """
     z = keras.Input((latent_dim,), name="latents")
-    labels = conditioning.label_input(num_classes)
-    x = z
+    labels = conditional.label_input(num_classes)
+    x, bn_labels = conditional.generator_input(z, labels, num_classes, conditioning)
     for _ in range(depth):
         # Conditional BN's per-class beta replaces the bias.
-        x = keras.layers.Dense(units, use_bias=labels is None)(x)
-        if labels is not None:
-            x = conditioning.batch_normalization(x, labels, num_classes)
+        x = keras.layers.Dense(units, use_bias=bn_labels is None)(x)
+        if bn_labels is not None:
+            x = conditional.batch_normalization(x, bn_labels, num_classes)
         x = keras.layers.ReLU()(x)
     samples = keras.layers.Dense(data_dim)(x)
-    return keras.Model(conditioning.model_inputs(z, labels), samples, name=name)
+    return keras.Model(conditional.model_inputs(z, labels), samples, name=name)
 
 
 def mlp_discriminator(
-    data_dim=2, units=128, depth=3, spectral_normalization=False, num_classes=None, name="mlp_discriminator"
+    data_dim=2, units=128, depth=3, spectral_normalization=False, num_classes=None, conditioning="projection",
+    name="mlp_discriminator"
 ):
     """`depth` LeakyReLU(0.2) layers of `units`, then one logit, no sigmoid.
 
@@ -44,18 +49,22 @@ def mlp_discriminator(
         units: width of the hidden layers.
         depth: number of hidden layers.
         spectral_normalization: wrap every Dense in `SpectralNormalization`.
-        num_classes: None, or the number of classes of a projection
-            discriminator (takes `[samples, labels]`).
+        num_classes: None, or the number of classes of a conditional
+            discriminator.
+        conditioning: `"projection"` (takes `[samples, labels]`, adds the
+            class projection), `"concat"` (takes `[samples, labels]`, a label
+            embedding concatenated to the samples) or `"auxiliary"` (takes
+            samples, returns `[logits, class_logits]`).
         name: model name.
 
     Returns:
-        A functional model mapping `(batch, data_dim)` (and labels) to `(batch, 1)`.
+        A functional model mapping `(batch, data_dim)` (and labels) to `(batch, 1)` (and class logits).
     """
     samples = keras.Input((data_dim,), name="samples")
-    labels = conditioning.label_input(num_classes)
-    x = samples
+    labels = conditional.discriminator_labels(num_classes, conditioning)
+    x = conditional.discriminator_input(samples, labels, num_classes, conditioning)
     for _ in range(depth):
-        x = conditioning.maybe_spectral(keras.layers.Dense(units), spectral_normalization)(x)
+        x = conditional.maybe_spectral(keras.layers.Dense(units), spectral_normalization)(x)
         x = keras.layers.LeakyReLU(0.2)(x)
-    logits = conditioning.logit_head(x, labels, num_classes, spectral_normalization)
-    return keras.Model(conditioning.model_inputs(samples, labels), logits, name=name)
+    logits = conditional.logit_head(x, labels, num_classes, spectral_normalization, conditioning)
+    return keras.Model(conditional.model_inputs(samples, labels), logits, name=name)

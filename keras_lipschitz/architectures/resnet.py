@@ -1,23 +1,38 @@
-"""The SNGAN ResNet generator and discriminator for 32x32 images."""
+"""The SNGAN ResNet generator and discriminator, at 4 * 2**k pixels, with SAGAN's self-attention."""
 
 import keras
 
-from keras_lipschitz.architectures import conditioning
+from keras_lipschitz.architectures import conditioning as conditional
 from keras_lipschitz.architectures.conditioning import maybe_spectral as _maybe_spectral
+from keras_lipschitz.architectures.sizes import check_attention_resolution
+from keras_lipschitz.architectures.sizes import upsamplings
 from keras_lipschitz.layers import NearestUpsampling2D
+from keras_lipschitz.layers import SelfAttention2D
 
 
-def generator_block(x, filters, labels=None, num_classes=None, spectral_normalization=False):
+def convolution(filters, size, spectral_normalization, kernel_regularizer=None):
+    """A same-padded convolution, spectrally normalized when asked (BigGAN regularizes its kernel)."""
+    layer = keras.layers.Conv2D(filters, size, padding="same", kernel_regularizer=kernel_regularizer)
+    return _maybe_spectral(layer, spectral_normalization)
+
+
+def generator_block(x, filters, normalize, spectral_normalization=False, kernel_regularizer=None):
     """BN-ReLU-upsample-conv3x3-BN-ReLU-conv3x3, plus upsample-conv1x1 shortcut.
 
-    With labels, both batch normalizations are conditional.
+    Args:
+        x: the block's input feature map.
+        filters: output channels.
+        normalize: a function from a feature map to its (conditional) batch
+            normalization, called for each of the two.
+        spectral_normalization: wrap the three convolutions.
+        kernel_regularizer: of the three convolutions.
     """
-    sn = spectral_normalization
-    shortcut = _maybe_spectral(keras.layers.Conv2D(filters, 1), sn)(NearestUpsampling2D()(x))
-    h = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
-    h = _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(NearestUpsampling2D()(h))
-    h = keras.layers.ReLU()(conditioning.batch_normalization(h, labels, num_classes))
-    h = _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(h)
+    sn, regularizer = spectral_normalization, kernel_regularizer
+    shortcut = convolution(filters, 1, sn, regularizer)(NearestUpsampling2D()(x))
+    h = keras.layers.ReLU()(normalize(x))
+    h = convolution(filters, 3, sn, regularizer)(NearestUpsampling2D()(h))
+    h = keras.layers.ReLU()(normalize(h))
+    h = convolution(filters, 3, sn, regularizer)(h)
     return keras.layers.Add()([h, shortcut])
 
 
@@ -30,8 +45,8 @@ def discriminator_block(x, filters, downsample, spectral_normalization=True, fir
     """
     sn = spectral_normalization
     h = x if first else keras.layers.ReLU()(x)
-    h = _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(h)
-    h = _maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(keras.layers.ReLU()(h))
+    h = convolution(filters, 3, sn)(h)
+    h = convolution(filters, 3, sn)(keras.layers.ReLU()(h))
     if downsample:
         h = keras.layers.AveragePooling2D(2)(h)
     shortcut = x
@@ -44,15 +59,28 @@ def discriminator_block(x, filters, downsample, spectral_normalization=True, fir
     return keras.layers.Add()([h, shortcut])
 
 
+def attend_at(x, attention_resolution, spectral_normalization, kernel_regularizer=None):
+    """Self-attention on `x` when its spatial size is `attention_resolution`, else `x`."""
+    if x.shape[1] != attention_resolution:
+        return x
+    return SelfAttention2D(spectral_normalization=spectral_normalization, kernel_regularizer=kernel_regularizer)(x)
+
+
 def resnet_generator(
     latent_dim=128,
     channels=3,
     filters=256,
     num_classes=None,
     spectral_normalization=False,
+    image_size=32,
+    attention_resolution=None,
     name="sngan_resnet_generator",
 ):
-    """SNGAN's ResNet generator for 32x32 (Miyato et al. 2018, Table 4 (a)).
+    """SNGAN's ResNet generator (Miyato et al. 2018, Table 4 (a)), with SAGAN's self-attention when asked.
+
+    A dense layer to a 4x4 map, one upsampling residual block per doubling
+    up to `image_size` (three for 32x32), BN-ReLU, a 3x3 convolution and
+    tanh.
 
     Args:
         latent_dim: size of z.
@@ -63,33 +91,60 @@ def resnet_generator(
             Miyato & Koyama).
         spectral_normalization: wrap every convolution and the dense layer
             (SN in G, as SAGAN and BigGAN do).
+        image_size: 4 * 2**k pixels (32 in SNGAN).
+        attention_resolution: None, or the feature-map size after which a
+            `SelfAttention2D` block is inserted (4 for the dense layer's map).
         name: model name.
 
     Returns:
-        A functional model from `(batch, latent_dim)` (and labels) to `(batch, 32, 32, channels)` in [-1, 1].
+        A functional model from `(batch, latent_dim)` (and labels) to
+        `(batch, image_size, image_size, channels)` in [-1, 1].
+
+    Example:
+
+    ```python
+    from keras_lipschitz.architectures import resnet_generator
+
+    generator = resnet_generator(latent_dim=16, channels=1, filters=16, image_size=16, attention_resolution=8)
+    print(generator.output_shape)  # (None, 16, 16, 1)
+    ```
 
     Reference:
         Miyato et al., ICLR 2018, Appendix B.4, Table 4; Gulrajani et al. 2017;
-        Miyato & Koyama, ICLR 2018.
+        Miyato & Koyama, ICLR 2018; Zhang et al., ICML 2019 (self-attention).
     """
+    check_attention_resolution(attention_resolution, image_size)
     z = keras.Input((latent_dim,), name="latents")
-    labels = conditioning.label_input(num_classes)
+    labels = conditional.label_input(num_classes)
     sn = spectral_normalization
+
+    def normalize(h):
+        return conditional.batch_normalization(h, labels, num_classes)
+
     x = keras.layers.Reshape((4, 4, filters))(_maybe_spectral(keras.layers.Dense(4 * 4 * filters), sn)(z))
-    for _ in range(3):
-        x = generator_block(x, filters, labels, num_classes, sn)
-    x = keras.layers.ReLU()(conditioning.batch_normalization(x, labels, num_classes))
-    images = _maybe_spectral(keras.layers.Conv2D(channels, 3, padding="same", activation="tanh"), sn)(x)
-    return keras.Model(conditioning.model_inputs(z, labels), images, name=name)
+    x = attend_at(x, attention_resolution, sn)
+    for _ in range(upsamplings(image_size)):
+        x = attend_at(generator_block(x, filters, normalize, sn), attention_resolution, sn)
+    x = keras.layers.ReLU()(normalize(x))
+    images = convolution(channels, 3, sn)(x)
+    images = keras.layers.Activation("tanh")(images)
+    return keras.Model(conditional.model_inputs(z, labels), images, name=name)
 
 
 def resnet_discriminator(
-    channels=3, filters=128, spectral_normalization=True, num_classes=None, name="sngan_resnet_discriminator"
+    channels=3,
+    filters=128,
+    spectral_normalization=True,
+    num_classes=None,
+    image_size=32,
+    attention_resolution=None,
+    name="sngan_resnet_discriminator",
 ):
-    """SNGAN's ResNet discriminator for 32x32 (Miyato et al. 2018, Table 4 (b)).
+    """SNGAN's ResNet discriminator (Miyato et al. 2018, Table 4 (b)), with SAGAN's self-attention when asked.
 
-    Two downsampling blocks (the first an "optimized block"), two more at
-    8x8, ReLU, global sum pooling and a dense logit.
+    Downsampling blocks (the first an "optimized block") down to an 8x8 map
+    (4x4 for 8-pixel images), two more blocks at that size, ReLU, global sum
+    pooling and a dense logit; with labels, the class projection.
 
     Args:
         channels: input channels.
@@ -97,23 +152,34 @@ def resnet_discriminator(
         spectral_normalization: wrap every convolution and the dense layer.
         num_classes: None, or the number of classes of a projection
             discriminator (takes `[images, labels]`).
+        image_size: 4 * 2**k pixels (32 in SNGAN).
+        attention_resolution: None, or the feature-map size after whose
+            first block a `SelfAttention2D` block is inserted.
         name: model name.
 
     Returns:
-        A functional model from `(batch, 32, 32, channels)` (and labels) to `(batch, 1)` logits.
+        A functional model from `(batch, image_size, image_size, channels)`
+        (and labels) to `(batch, 1)` logits.
 
     Reference:
-        Miyato et al., ICLR 2018, Appendix B.4, Table 4; Miyato & Koyama, ICLR 2018, eq. 3.
+        Miyato et al., ICLR 2018, Appendix B.4, Table 4; Miyato & Koyama, ICLR 2018, eq. 3;
+        Zhang et al., ICML 2019 (self-attention).
     """
-    images = keras.Input((32, 32, channels), name="images")
-    labels = conditioning.label_input(num_classes)
-    x = discriminator_block(images, filters, downsample=True, spectral_normalization=spectral_normalization, first=True)
-    x = discriminator_block(x, filters, downsample=True, spectral_normalization=spectral_normalization)
-    x = discriminator_block(x, filters, downsample=False, spectral_normalization=spectral_normalization)
-    x = discriminator_block(x, filters, downsample=False, spectral_normalization=spectral_normalization)
+    check_attention_resolution(attention_resolution, image_size)
+    sn = spectral_normalization
+    images = keras.Input((image_size, image_size, channels), name="images")
+    labels = conditional.label_input(num_classes)
+    downsamplings = max(1, upsamplings(image_size) - 1)  # 32 -> 8x8, as SNGAN; 8 -> 4x4
+    kinds = [True] * downsamplings + [False, False]
+    x = images
+    attended = attention_resolution is None
+    for index, downsample in enumerate(kinds):
+        x = discriminator_block(x, filters, downsample=downsample, spectral_normalization=sn, first=index == 0)
+        if not attended and x.shape[1] == attention_resolution:
+            x, attended = SelfAttention2D(spectral_normalization=sn)(x), True
     x = keras.layers.ReLU()(x)
     pooled = keras.layers.GlobalAveragePooling2D()(x)
-    # Global *sum* pooling = 64 x the average over the 8x8 map.
+    # Global *sum* pooling = (h * w) x the average over the final map.
     pooled = keras.layers.Rescaling(float(x.shape[1] * x.shape[2]))(pooled)
-    logits = conditioning.logit_head(pooled, labels, num_classes, spectral_normalization)
-    return keras.Model(conditioning.model_inputs(images, labels), logits, name=name)
+    logits = conditional.logit_head(pooled, labels, num_classes, sn)
+    return keras.Model(conditional.model_inputs(images, labels), logits, name=name)

@@ -2,7 +2,9 @@
 
 from keras_lipschitz.layers.class_projection import ClassProjection
 from keras_lipschitz.layers.conditional_batch_normalization import ConditionalBatchNormalization
+from keras_lipschitz.layers.conditional_batch_normalization import VectorConditionalBatchNormalization
 from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
+from keras_lipschitz.layers.latent_chunks import LatentChunks
 from keras_lipschitz.layers.self_attention import SelfAttention2D
 from keras_lipschitz.layers.spectral_normalization import SpectralNormalization
 from keras_lipschitz.layers.upsampling import NearestUpsampling2D
@@ -11,7 +13,9 @@ __all__ = [
     "SUPPORTED_LAYERS",
     "ClassProjection",
     "ConditionalBatchNormalization",
+    "LatentChunks",
     "NearestUpsampling2D",
     "SelfAttention2D",
     "SpectralNormalization",
+    "VectorConditionalBatchNormalization",
 ]

@@ -24,6 +24,8 @@ class SelfAttention2D(keras.layers.Layer):
             BigGAN; the SAGAN paper uses 1).
         spectral_normalization: wrap the four 1x1 convolutions in
             `SpectralNormalization` (SAGAN uses SN in G and D).
+        kernel_regularizer: of the four convolutions (BigGAN's orthogonal
+            regularization covers them).
         **kwargs: base `Layer` arguments.
 
     Returns:
@@ -45,16 +47,18 @@ class SelfAttention2D(keras.layers.Layer):
         Adversarial Networks", ICML 2019, eq. 1-3.
     """
 
-    def __init__(self, key_ratio=8, value_ratio=2, spectral_normalization=False, **kwargs):
+    def __init__(self, key_ratio=8, value_ratio=2, spectral_normalization=False, kernel_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         for name, value in (("key_ratio", key_ratio), ("value_ratio", value_ratio)):
             _validation.check_positive_integer(name, value, owner="SelfAttention2D")
         self.key_ratio = key_ratio
         self.value_ratio = value_ratio
         self.spectral_normalization = bool(spectral_normalization)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def _projection(self, filters, name):
-        conv = keras.layers.Conv2D(filters, 1, use_bias=False, name=name, dtype=self.dtype_policy)
+        conv = keras.layers.Conv2D(filters, 1, use_bias=False, kernel_regularizer=self.kernel_regularizer, name=name,
+                                   dtype=self.dtype_policy)
         if self.spectral_normalization:
             return SpectralNormalization(conv, name=f"{name}_sn", dtype=self.dtype_policy)
         return conv
@@ -100,4 +104,5 @@ class SelfAttention2D(keras.layers.Layer):
             "key_ratio": self.key_ratio,
             "value_ratio": self.value_ratio,
             "spectral_normalization": self.spectral_normalization,
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
         }

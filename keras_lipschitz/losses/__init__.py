@@ -1,5 +1,6 @@
 """GAN losses: discriminator and generator objectives, selectable by name."""
 
+from keras_lipschitz.losses.auxiliary_classifier import AuxiliaryClassifierLoss
 from keras_lipschitz.losses.gan_losses import NAMES
 from keras_lipschitz.losses.gan_losses import GANLoss
 from keras_lipschitz.losses.gan_losses import HingeLoss
@@ -12,6 +13,7 @@ from keras_lipschitz.losses.gan_losses import get
 from keras_lipschitz.losses.gan_losses import serialize
 
 __all__ = [
+    "AuxiliaryClassifierLoss",
     "NAMES",
     "GANLoss",
     "HingeLoss",

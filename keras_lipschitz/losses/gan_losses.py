@@ -15,7 +15,22 @@ from keras import ops
 from keras_lipschitz import _reduction
 
 
-class GANLoss:
+class ConfigurableLoss:
+    """`from_config` and `repr` from `get_config` (Keras' serialization convention for plain objects)."""
+
+    def get_config(self):
+        raise NotImplementedError
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        return f"{type(self).__name__}({arguments})"
+
+
+class GANLoss(ConfigurableLoss):
     """Base class: a pair of discriminator and generator objectives.
 
     Subclasses implement `_discriminator_per_sample(real, fake)` and
@@ -60,14 +75,6 @@ class GANLoss:
 
     def get_config(self):
         return {"reduction": self.reduction}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        arguments = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
-        return f"{type(self).__name__}({arguments})"
 
 
 def _check_pair(real_logits, fake_logits):
