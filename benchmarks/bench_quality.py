@@ -1,19 +1,21 @@
-"""Sample quality: the 2-D mixture tables of VEEGAN / PacGAN, and digits, over seeds.
+"""Sample quality of every recipe: the 2-D mixture tables of VEEGAN / PacGAN, and digits, over seeds.
 
-Trains the GAN (non-saturating, "gan"), WGAN-GP and SNGAN recipes on the
-ring of 8 and the grid of 25 Gaussians (the protocol of VEEGAN Table 1 and
-PacGAN Table 1: 2,500 samples, high quality within 3 sigma, modes captured,
-reverse KL of the mode histogram) over several seeds, and prints mean +-
-standard error next to the published rows and, in the same run, next to an
+Trains each unconditional recipe that applies to points on the ring of 8
+and the grid of 25 Gaussians (the protocol of VEEGAN Table 1 and PacGAN
+Table 1: 2,500 samples, high quality within 3 sigma, modes captured, reverse
+KL of the mode histogram) over several seeds, and prints mean +- standard
+error next to the published rows and, in the same run, next to an
 independent plain-TensorFlow WGAN-GP ("plain_wgan_gp", the reference). A
 scatter plot of each run's samples goes to --plots. On digits it trains
-SNGAN and reports class coverage, class-histogram KL and FID in the digits
-classifier's feature space next to the real-vs-real FID. Each run's CPU
-seconds are measured (the target is <= 5 CPU minutes per run).
+every recipe (conditional where the recipe is) and reports class coverage,
+class-histogram KL, label accuracy (conditional recipes) and FID in the
+digits classifier's feature space next to the real-vs-real FID. Each run's
+CPU seconds are measured (the target is <= 5 CPU minutes per run).
 
 Usage:
     python benchmarks/bench_quality.py [--seeds 5] [--mixtures ring8,grid25]
-        [--recipes gan,wgan_gp,sngan,plain_wgan_gp] [--digits_seeds 3]
+        [--recipes gan,dcgan,wgan,wgan_gp,sngan,plain_wgan_gp] [--digits_seeds 3]
+        [--digits_recipes sngan,...]
 """
 
 import argparse
@@ -53,6 +55,9 @@ PUBLISHED = {
 # The reference, an independent WGAN-GP in plain TensorFlow (_plain_wgan_gp.py),
 # takes WGAN-GP's settings, so the two cannot drift apart.
 REFERENCE_RECIPE = {"plain_wgan_gp": "wgan_gp"}
+# The recipes that apply to the (unlabelled) mixtures.
+POINT_RECIPES = tuple(name for name in recipes.names()
+                      if "points" in recipes.get(name).kinds and not recipes.get(name).base["conditional"])
 
 
 def mixture_recipe(name, recipe):
@@ -115,15 +120,43 @@ def _train_plain_wgan_gp(source, seed, settings):
                                 settings["d_learning_rate"], settings["penalty_weight"], units=settings["units"])
 
 
-def train_digits(seed):
+def train_digits(recipe, seed):
+    """Trains `recipe` on digits with the command's settings (conditional when the recipe is) and evaluates it."""
     keras.utils.set_random_seed(seed)
     source = data.load("digits")
-    settings = recipes.get("sngan").settings("digits")
-    gan, compile_arguments = build.build(settings, source.sample_shape, seed=seed)
-    gan.compile(**compile_arguments)
-    batches = source.batches(settings["batch_size"], seed=seed, labels=False)
+    settings = recipes.get(recipe).settings("digits")
+    num_classes = source.num_classes if settings["conditional"] else None
+    gan, compile_arguments = build.build(settings, source.sample_shape, num_classes=num_classes, seed=seed)
+    gan.compile(**compile_arguments, steps_per_execution=settings["steps_per_execution"])
+    batches = source.batches(settings["d_steps"] * settings["batch_size"], seed=seed, labels=settings["conditional"])
     _, timing = _timed(lambda: gan.fit(batches, steps_per_epoch=settings["steps"], epochs=1, verbose=0))
-    return {**Evaluator(source, seed=seed)(gan), **timing}
+    results = {**Evaluator(source, seed=seed)(gan), **timing, "conditional": settings["conditional"]}
+    print(f"  digits, {recipe}, seed {seed}: {results['classes']} classes, class KL {results['class_kl']:.3f}, "
+          f"FID {results['fid']:.2f}, {timing['cpu_seconds']:.0f} CPU s", flush=True)
+    return results
+
+
+# Digits columns: (result key, header, format).
+DIGITS_COLUMNS = (("classes", "classes", ".1f"), ("class_kl", "class KL", ".3f"), ("label_accuracy", "label acc.", ".3f"),
+                  ("fid", "FID", ".2f"), ("precision", "precision", ".3f"), ("recall", "recall", ".3f"),
+                  ("cpu_seconds", "CPU s", ".0f"))
+
+
+def print_digits_table(rows, floor):
+    """One row per recipe: mean +- standard error of each column; the real-vs-real FID floor below."""
+    header = f"{'recipe':<12}" + "".join(f"{title:>18}" for _, title, _ in DIGITS_COLUMNS)
+    print(header)
+    print("-" * len(header))
+    for recipe, runs in rows.items():
+        cells = []
+        for key, _, number in DIGITS_COLUMNS:
+            if key not in runs[0]:
+                cells.append(f"{'-':>18}")
+                continue
+            mean, se = _mean_se([run[key] for run in runs])
+            cells.append(f"{format(mean, number):>10} +-{format(se, number):>6}")
+        print(f"{recipe:<12}" + "".join(cells))
+    print(f"{'real vs real':<12}{'-':>18}{'-':>18}{'-':>18}{floor:>10.2f}")
 
 
 def _mean_se(values):
@@ -144,8 +177,11 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first_seed", type=int, default=0, help="seeds first_seed, ..., first_seed + seeds - 1")
     parser.add_argument("--mixtures", default="ring8,grid25")
-    parser.add_argument("--recipes", default="gan,wgan_gp,sngan,plain_wgan_gp")
+    parser.add_argument("--recipes", default=",".join(POINT_RECIPES + ("plain_wgan_gp",)),
+                        help="recipes on the mixtures (unconditional ones that apply to points)")
     parser.add_argument("--digits_seeds", type=int, default=3)
+    parser.add_argument("--digits_first_seed", type=int, default=0)
+    parser.add_argument("--digits_recipes", default=",".join(recipes.names()))
     parser.add_argument("--output", default=str(pathlib.Path(__file__).parent / "results" / "quality.json"))
     parser.add_argument("--plots", default=str(pathlib.Path(__file__).parent / "results" / "quality_plots"),
                         help="folder for a scatter plot of each mixture run's samples")
@@ -160,8 +196,8 @@ def main():
                   f"{'max wall s':>11}")
         print(header)
         print("-" * len(header))
-        recipes = list(filter(None, args.recipes.split(",")))
-        for recipe in recipes:
+        names = list(filter(None, args.recipes.split(",")))
+        for recipe in names:
             runs = [train_mixture(name, recipe, seed, plots) for seed in seeds]
             results["runs"][f"{name}:{recipe}"] = runs
             _harness.write_json(results, args.output)  # keep what is done if a later run fails
@@ -175,17 +211,20 @@ def main():
                   f"{kl[0]:>10.3f} +-{kl[1]:>5.3f}{cpu:>11.0f}{wall:>11.0f}")
         for row, (modes, quality) in PUBLISHED[name].items():
             print(f"{row + ' (published)':<20}{modes:>14.1f}{quality:>18.1f}{'-':>16}{'-':>11}{'-':>11}")
-        if recipes and seeds:
-            panels = [plots / f"{name}_{recipe}_{seeds[0]}.png" for recipe in recipes]
+        if names and seeds:
+            panels = [plots / f"{name}_{recipe}_{seeds[0]}.png" for recipe in names]
             print(f"plots: {side_by_side(panels, plots / f'{name}.png')}")
 
     if args.digits_seeds:
-        print(f"\ndigits, SNGAN (DCGAN 8x8), {args.digits_seeds} seeds; features of the digits classifier")
-        runs = [train_digits(seed) for seed in range(args.digits_seeds)]
-        results["runs"]["digits:sngan"] = runs
-        for key in ("classes", "class_kl", "fid", "fid_real_vs_real", "precision", "recall", "wall_seconds"):
-            mean, se = _mean_se([run[key] for run in runs])
-            print(f"{key:<22}{mean:>10.3f} +-{se:>7.3f}")
+        print(f"\ndigits: 1,000 samples, {args.digits_seeds} seeds, the command's settings; features of the digits "
+              "classifier; conditional recipes draw the classes in turn")
+        rows = {}
+        for recipe in filter(None, args.digits_recipes.split(",")):
+            rows[recipe] = [train_digits(recipe, seed)
+                            for seed in range(args.digits_first_seed, args.digits_first_seed + args.digits_seeds)]
+            results["runs"][f"digits:{recipe}"] = rows[recipe]
+            _harness.write_json(results, args.output)
+        print_digits_table(rows, next(iter(rows.values()))[0]["fid_real_vs_real"])
     _harness.write_json(results, args.output)
 
 

@@ -188,9 +188,9 @@ def test_help_lists_the_commands_own_flags_without_importing_tensorflow(module, 
     (["--image_size=3"], "--image_size does not apply to --dataset=digits"),
     (["--channels=3"], "--channels does not apply to --dataset=digits"),
     (["--dataset=ring8", "--image_size=16"], "--image_size does not apply to --dataset=ring8"),
-    (["--dataset=folder:/tmp", "--image_size=3"], "--image_size=3 does not fit the DCGAN architecture"),
-    (["--dataset=folder:/tmp", "--image_size=16", "--architecture=resnet"], "--image_size=16 does not fit "
-                                                                             "--architecture=resnet"),
+    (["--dataset=folder:/tmp", "--image_size=3"], "--image_size=3 does not fit the convolutional architectures"),
+    (["--dataset=folder:/tmp", "--image_size=48", "--architecture=resnet"], "--image_size=48 does not fit the "
+                                                                             "convolutional architectures"),
 ])
 def test_flags_a_source_cannot_honour_are_refused_up_front(flags, message):
     with pytest.raises(app.UsageError, match=re.escape(message)):

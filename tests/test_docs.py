@@ -15,6 +15,7 @@ import keras_lipschitz.constraints
 import keras_lipschitz.layers
 import keras_lipschitz.losses
 import keras_lipschitz.penalties
+import keras_lipschitz.recipes.build
 import keras_lipschitz.data
 import keras_lipschitz.export
 import keras_lipschitz.latents
@@ -51,6 +52,11 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.data.sample_mixture,
     keras_lipschitz.metrics.mixture_quality,
     keras_lipschitz.architectures.radford_discriminator,
+    keras_lipschitz.architectures.resnet_generator,
+    keras_lipschitz.architectures.biggan_generator,
+    keras_lipschitz.layers.VectorConditionalBatchNormalization,
+    keras_lipschitz.layers.LatentChunks,
+    keras_lipschitz.losses.AuxiliaryClassifierLoss,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [
@@ -65,6 +71,7 @@ EXAMPLE_OBJECTS = [
     keras_lipschitz.trainers.step_log.StepLogger,
     keras_lipschitz.visualization.plot_curves,
     keras_lipschitz.load_model,
+    keras_lipschitz.recipes.build.build,
 ]
 MODULE_DOCSTRINGS = [_tfgan]
 

@@ -60,12 +60,15 @@ def sagan_ttur():
 
     Reference: Zhang et al., ICML 2019, sec. 5; Heusel et al., NeurIPS 2017.
     """
-    import keras
+    return _preset("sagan")
 
-    return dict(
-        d_optimizer=keras.optimizers.Adam(4e-4, beta_1=0.0, beta_2=0.9),
-        g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
-        loss="hinge",
-        penalty=None,
-        d_steps=1,
-    )
+
+def biggan():
+    """BigGAN: hinge loss, Adam(beta 0, 0.999), D at 2e-4 and G at 5e-5, 2 critic steps.
+
+    Build G with `architectures.biggan_generator` (its orthogonal
+    regularization is part of `generator.losses`, which the trainer adds).
+
+    Reference: Brock et al., ICLR 2019, Appendix C.
+    """
+    return _preset("biggan")

@@ -33,13 +33,12 @@ from keras_lipschitz import recipes
 
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-ARCHITECTURES = ("auto", "mlp", "dcgan", "radford", "resnet")
+ARCHITECTURES = ("auto", "mlp", "dcgan", "radford", "resnet", "biggan")
 
 FLAGS = flags.FLAGS
 # The recipe (keras_lipschitz.recipes); every override defaults to the recipe's value for the data.
-flags.DEFINE_enum("gan", "sngan", recipes.names(), "Recipe (--list_recipes shows them with their settings): "
-                  "sngan (hinge + SN critic), wgan_gp (gradient penalty), wgan (weight clipping), dcgan (Radford "
-                  "et al.) or gan (non-saturating loss, no constraint).")
+flags.DEFINE_enum("gan", "sngan", recipes.names(), "Recipe (--list_recipes shows them with their papers and "
+                  "settings): sngan, wgan_gp, wgan, dcgan, gan, cgan, acgan, acgan_mod, projection, sagan or biggan.")
 flags.DEFINE_bool("list_recipes", False, "Print the recipes with their papers and settings, and exit.")
 flags.DEFINE_string("loss", None, "Override the recipe's loss: one of keras_lipschitz.losses.NAMES.")
 flags.DEFINE_string("penalty", None, "Override the recipe's penalty: none, gradient_penalty, "
@@ -54,11 +53,17 @@ flags.DEFINE_float("ema_decay", None, "Override the EMA of the generator's weigh
 flags.DEFINE_integer("ema_start", None, "Override the generator step at which the EMA starts averaging: before it "
                      "the EMA is the generator itself, so a shorter run samples its raw generator (recipes: 1000 on "
                      "images; BigGAN starts at 20,000).")
-flags.DEFINE_bool("conditional", False, "Train a conditional GAN on the dataset's labels (conditional BN in G, "
-                  "projection discriminator).")
+flags.DEFINE_bool("conditional", None, "Override the recipe: train a conditional GAN on the dataset's labels, "
+                  "conditioned as the recipe says (cgan, acgan, acgan_mod, projection and biggan are conditional; the "
+                  "others condition by projection: conditional BN in G, projection discriminator).")
+flags.DEFINE_float("truncation", None, "Override the recipe's sampling truncation: latents of the pictures, the "
+                   "evaluation and the saved model's samples drawn from the normal truncated to [-t, t] (0: none; "
+                   "biggan: 1).")
+flags.DEFINE_float("label_smoothing", None, "Override the one-sided label smoothing of the minimax and "
+                   "non-saturating losses (e.g. 0.1; Salimans et al. 2016).")
 flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, a CNN "
-                  "for images), mlp, dcgan (SNGAN's standard CNN), radford (DCGAN's own critic) or resnet (SNGAN "
-                  "ResNet, 32x32 images).")
+                  "for images), mlp, dcgan (SNGAN's standard CNN), radford (DCGAN's own critic), resnet (SNGAN's "
+                  "ResNet; SAGAN's with attention) or biggan (BigGAN's generator).")
 flags.DEFINE_integer("latent_dim", None, "Override the latent size (recipes: 2 for 2-D data, 64 for images).")
 # The data.
 flags.DEFINE_string("dataset", "digits", "ring8, grid25, digits (embedded, no download), tfds:NAME or folder:PATH.")
@@ -91,13 +96,15 @@ flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per 
 
 # Flags that override a recipe setting of the same name (--architecture=auto: the recipe's).
 SETTING_FLAGS = ("loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate", "ema_decay",
-                 "ema_start", "architecture", "latent_dim", "steps", "batch_size")
+                 "ema_start", "architecture", "latent_dim", "steps", "batch_size", "conditional", "truncation",
+                 "label_smoothing")
 # What a resumed run must not change: it shapes the models, the checkpoint's
 # variables or the data stream. Flags, then resolved recipe settings.
-RECIPE_FLAGS = ("gan", "dataset", "conditional", "image_size", "channels", "mixed_precision", "seed")
-RECIPE_SETTINGS = ("architecture", "spectral_normalization", "weight_clipping", "loss", "penalty", "d_steps",
-                   "optimizer", "learning_rate_schedule", "latent_dim", "units", "critic_depth", "batch_size",
-                   "ema_decay", "ema_start")
+RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "mixed_precision", "seed")
+RECIPE_SETTINGS = ("architecture", "conditional", "conditioning", "classifier_loss", "spectral_normalization",
+                   "generator_spectral_normalization", "attention_divisor", "weight_clipping", "loss", "penalty",
+                   "d_steps", "optimizer", "learning_rate_schedule", "latent_dim", "shared_embedding_dim", "units",
+                   "critic_depth", "g_filters", "d_filters", "batch_size", "ema_decay", "ema_start")
 # Everything else is a setting: a resumed run takes its new value and says so.
 # Learning rates are restored with the optimizers and set again afterwards.
 NOT_RECORDED = ("out_dir", "list_recipes")
@@ -156,7 +163,8 @@ def _train(settings, out_dir, saved):
     strategy = _strategy(tf, settings)
     source = _load_source(settings)
     if settings["conditional"] and source.num_classes is None:
-        raise app.UsageError(f"--conditional needs labels, and {source.name} has none.")
+        raise app.UsageError(f"The {settings['gan']} recipe is conditional here and needs labels, and {source.name} "
+                             "has none: use a labelled dataset (digits, tfds:mnist, ...) or --noconditional.")
     checkpoints_dir = out_dir / "checkpoints"
     found = checkpoint.checkpoints(checkpoints_dir)
     done = found[-1][0] if found else 0
@@ -256,7 +264,10 @@ def _run_settings(flag_values):
     overrides = {name: flag_values[name] for name in SETTING_FLAGS}
     if overrides["architecture"] == "auto":
         overrides["architecture"] = None
-    resolved = recipes.get(flag_values["gan"]).settings(flag_values["dataset"], **overrides)
+    try:
+        resolved = recipes.get(flag_values["gan"]).settings(flag_values["dataset"], **overrides)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
     others = {name: value for name, value in flag_values.items()
               if name not in NOT_RECORDED and name not in SETTING_FLAGS}
     return {**others, **resolved}
@@ -276,6 +287,10 @@ def _checked_settings():
         raise app.UsageError(f"--ema_start must be >= 0, got {settings['ema_start']}.")
     if settings["channels"] not in (None, 1, 3):
         raise app.UsageError(f"--channels must be 1 or 3, got {settings['channels']}.")
+    if settings["truncation"] is not None and not settings["truncation"] >= 0.0:
+        raise app.UsageError(f"--truncation must be >= 0 (0: none), got {settings['truncation']}.")
+    if settings["label_smoothing"] is not None and not 0.0 <= settings["label_smoothing"] < 1.0:
+        raise app.UsageError(f"--label_smoothing must be in [0, 1), got {settings['label_smoothing']}.")
     if settings["ema_decay"] is not None and not 0.0 <= settings["ema_decay"] < 1.0:
         raise app.UsageError(f"--ema_decay must be in [0, 1) (0 turns EMA off), got {settings['ema_decay']}.")
     for name in ("d_learning_rate", "g_learning_rate", "penalty_weight"):
@@ -312,13 +327,10 @@ def _check_shape_flags(settings):
 
 def _check_image_size(size, architecture, what):
     """Raises a UsageError naming `what` if the image architecture cannot make `size`-pixel images."""
-    if architecture == "resnet" and size != 32:
-        raise app.UsageError(f"{what} does not fit --architecture=resnet, which makes 32x32 images: "
-                             "use --image_size=32.")
-    power_of_two = size >= 4 and size % 4 == 0 and (size // 4).bit_count() == 1
-    if architecture in ("auto", "dcgan", "radford") and not power_of_two:
-        raise app.UsageError(f"{what} does not fit the DCGAN architecture, which makes 4 * 2**k pixel images: "
-                             "use --image_size=8, 16, 32 or 64.")
+    power_of_two = size >= 8 and size % 4 == 0 and (size // 4).bit_count() == 1
+    if architecture != "mlp" and not power_of_two:
+        raise app.UsageError(f"{what} does not fit the convolutional architectures, which make 4 * 2**k pixel "
+                             "images: use --image_size=8, 16, 32 or 64.")
 
 
 def _saved_config(out_dir):
@@ -403,7 +415,10 @@ def _build(settings, source):
         size = source.sample_shape[0]
         _check_image_size(size, architecture, f"{source.name} has {size}x{size} images, which")
     num_classes = source.num_classes if settings["conditional"] else None
-    return build.build(settings, source.sample_shape, num_classes=num_classes, seed=settings["seed"])
+    try:
+        return build.build(settings, source.sample_shape, num_classes=num_classes, seed=settings["seed"])
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
 
 
 def _forget_after(out_dir, step):

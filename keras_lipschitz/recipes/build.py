@@ -3,7 +3,10 @@
 import keras
 
 from keras_lipschitz import architectures
+from keras_lipschitz import losses
 from keras_lipschitz.constraints import ClipConstraint
+
+ARCHITECTURES = ("mlp", "dcgan", "radford", "resnet", "biggan")
 
 
 def build(settings, sample_shape, num_classes=None, seed=0):
@@ -17,6 +20,18 @@ def build(settings, sample_shape, num_classes=None, seed=0):
 
     Returns:
         `(gan, compile_arguments)`: call `gan.compile(**compile_arguments)`.
+
+    Example:
+
+    ```python
+    from keras_lipschitz import recipes
+    from keras_lipschitz.recipes import build
+
+    settings = recipes.get("acgan").settings("digits")
+    gan, compile_arguments = build.build(settings, (8, 8, 1), num_classes=10)
+    gan.compile(**compile_arguments)
+    print(gan.discriminator.output_shape)  # [(None, 1), (None, 10)]: the logit and the class logits
+    ```
     """
     from keras_lipschitz.trainers import GAN
 
@@ -24,52 +39,140 @@ def build(settings, sample_shape, num_classes=None, seed=0):
     if settings["weight_clipping"]:
         apply_weight_clipping(critic, settings["weight_clipping"])
     gan = GAN(generator, critic, latent_dim=settings["latent_dim"], num_classes=num_classes, seed=seed,
-              ema_decay=settings["ema_decay"] or None, ema_start=settings["ema_start"])
-    return gan, compile_arguments(settings)
+              ema_decay=settings["ema_decay"] or None, ema_start=settings["ema_start"],
+              truncation=settings["truncation"] or None)
+    return gan, compile_arguments(settings, conditional=num_classes is not None)
 
 
 def models(settings, sample_shape, num_classes=None):
-    """The generator and the critic of `settings["architecture"]`."""
-    architecture, latent_dim = settings["architecture"], settings["latent_dim"]
-    spectral = settings["spectral_normalization"]
-    if architecture == "mlp":
-        generator = architectures.mlp_generator(latent_dim=latent_dim, data_dim=sample_shape[0],
-                                                units=settings["units"], num_classes=num_classes)
-        critic = architectures.mlp_discriminator(data_dim=sample_shape[0], units=settings["units"],
-                                                 depth=settings["critic_depth"], spectral_normalization=spectral,
-                                                 num_classes=num_classes)
-    elif architecture == "dcgan":
-        size, _, channels = sample_shape
-        generator = architectures.dcgan_generator(latent_dim, image_size=size, channels=channels,
-                                                  base_filters=min(512, 64 * size // 4), num_classes=num_classes)
-        critic = architectures.dcgan_discriminator(image_size=size, channels=channels, spectral_normalization=spectral,
-                                                   num_classes=num_classes)
-    elif architecture == "radford":
-        size, _, channels = sample_shape
-        generator = architectures.dcgan_generator(latent_dim, image_size=size, channels=channels,
-                                                  base_filters=min(512, 64 * size // 4), num_classes=num_classes,
-                                                  kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02))
-        critic = architectures.radford_discriminator(image_size=size, channels=channels, num_classes=num_classes)
-    elif architecture == "resnet":
-        channels = sample_shape[-1]
-        generator = architectures.resnet_generator(latent_dim, channels=channels, num_classes=num_classes)
-        critic = architectures.resnet_discriminator(channels=channels, spectral_normalization=spectral,
-                                                    num_classes=num_classes)
-    else:
-        raise ValueError(f"Unknown architecture {architecture!r}; use mlp, dcgan, radford or resnet.")
+    """The generator and the critic of `settings["architecture"]`, conditioned as `settings["conditioning"]` says
+    when `num_classes` is given."""
+    architecture = settings["architecture"]
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {architecture!r}; use one of {', '.join(ARCHITECTURES)}.")
+    _check_architecture_options(settings, num_classes)
+    return _BUILDERS[architecture](settings, sample_shape, num_classes)
+
+
+def _check_architecture_options(settings, num_classes):
+    """Refuses settings the chosen architecture cannot honour, naming the setting."""
+    architecture = settings["architecture"]
+    residual = architecture in ("resnet", "biggan")
+    if settings["attention_divisor"] and not residual:
+        raise ValueError(f"Self-attention (attention_divisor={settings['attention_divisor']}) is built into the "
+                         f"resnet and biggan architectures, not {architecture}.")
+    if num_classes is not None and residual and settings["conditioning"] != "projection":
+        raise ValueError(f"The {architecture} architecture conditions by projection (conditional BN and a projection "
+                         f"discriminator), not {settings['conditioning']!r}; use dcgan, radford or mlp.")
+    if settings["orthogonal_regularization"] and architecture != "biggan":
+        raise ValueError("orthogonal_regularization is built into the biggan architecture's generator, not "
+                         f"{architecture}.")
+
+
+def _attention_resolution(settings, size):
+    return size // settings["attention_divisor"] if settings["attention_divisor"] else None
+
+
+def _mlp(settings, sample_shape, num_classes):
+    conditioning = settings["conditioning"]
+    generator = architectures.mlp_generator(latent_dim=settings["latent_dim"], data_dim=sample_shape[0],
+                                            units=settings["units"], num_classes=num_classes,
+                                            conditioning=conditioning)
+    critic = architectures.mlp_discriminator(data_dim=sample_shape[0], units=settings["units"],
+                                             depth=settings["critic_depth"],
+                                             spectral_normalization=settings["spectral_normalization"],
+                                             num_classes=num_classes, conditioning=conditioning)
     return generator, critic
 
 
-def compile_arguments(settings):
-    """`GAN.compile` arguments: both optimizers (with the learning-rate schedule), loss, penalty, d_steps."""
-    return dict(
+def _dcgan_generator(settings, sample_shape, num_classes, **options):
+    size, _, channels = sample_shape
+    return architectures.dcgan_generator(settings["latent_dim"], image_size=size, channels=channels,
+                                         base_filters=min(512, 64 * size // 4), num_classes=num_classes,
+                                         spectral_normalization=settings["generator_spectral_normalization"],
+                                         conditioning=settings["conditioning"], **options)
+
+
+def _dcgan(settings, sample_shape, num_classes):
+    size, _, channels = sample_shape
+    critic = architectures.dcgan_discriminator(image_size=size, channels=channels,
+                                               spectral_normalization=settings["spectral_normalization"],
+                                               num_classes=num_classes, conditioning=settings["conditioning"])
+    return _dcgan_generator(settings, sample_shape, num_classes), critic
+
+
+def _radford(settings, sample_shape, num_classes):
+    size, _, channels = sample_shape
+    generator = _dcgan_generator(settings, sample_shape, num_classes,
+                                 kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02))
+    critic = architectures.radford_discriminator(image_size=size, channels=channels, num_classes=num_classes,
+                                                 conditioning=settings["conditioning"])
+    return generator, critic
+
+
+def _resnet_critic(settings, sample_shape, num_classes):
+    size, _, channels = sample_shape
+    return architectures.resnet_discriminator(channels=channels, filters=settings["d_filters"],
+                                              spectral_normalization=settings["spectral_normalization"],
+                                              num_classes=num_classes, image_size=size,
+                                              attention_resolution=_attention_resolution(settings, size))
+
+
+def _resnet(settings, sample_shape, num_classes):
+    size, _, channels = sample_shape
+    generator = architectures.resnet_generator(settings["latent_dim"], channels=channels,
+                                               filters=settings["g_filters"], num_classes=num_classes,
+                                               spectral_normalization=settings["generator_spectral_normalization"],
+                                               image_size=size,
+                                               attention_resolution=_attention_resolution(settings, size))
+    return generator, _resnet_critic(settings, sample_shape, num_classes)
+
+
+def _biggan(settings, sample_shape, num_classes):
+    size, _, channels = sample_shape
+    generator = architectures.biggan_generator(
+        settings["latent_dim"], channels=channels, filters=settings["g_filters"], num_classes=num_classes,
+        image_size=size, shared_embedding_dim=settings["shared_embedding_dim"],
+        attention_resolution=_attention_resolution(settings, size),
+        orthogonal_regularization=settings["orthogonal_regularization"],
+        spectral_normalization=settings["generator_spectral_normalization"])
+    return generator, _resnet_critic(settings, sample_shape, num_classes)
+
+
+_BUILDERS = {"mlp": _mlp, "dcgan": _dcgan, "radford": _radford, "resnet": _resnet, "biggan": _biggan}
+
+
+def compile_arguments(settings, conditional=None):
+    """`GAN.compile` arguments: both optimizers (with the learning-rate schedule), loss (with label smoothing),
+    penalty, d_steps, and the auxiliary classifier's loss of a conditional AC-GAN.
+
+    Args:
+        settings: resolved recipe settings.
+        conditional: whether the GAN is conditional (default: `settings["conditional"]`).
+    """
+    conditional = settings["conditional"] if conditional is None else conditional
+    auxiliary = conditional and settings["conditioning"] == "auxiliary"
+    arguments = dict(
         d_optimizer=optimizer(settings, settings["d_learning_rate"], settings["steps"] * settings["d_steps"]),
         g_optimizer=optimizer(settings, settings["g_learning_rate"], settings["steps"]),
-        loss=settings["loss"],
+        loss=gan_loss(settings),
         penalty=None if settings["penalty"] == "none" else settings["penalty"],
         penalty_weight=settings["penalty_weight"],
         d_steps=settings["d_steps"],
     )
+    if auxiliary:
+        arguments["classifier_loss"] = settings["classifier_loss"]
+    return arguments
+
+
+def gan_loss(settings):
+    """The recipe's loss: its name, or a `GANLoss` with one-sided label smoothing when the setting asks for it."""
+    loss = losses.get(settings["loss"])
+    if not settings["label_smoothing"]:
+        return settings["loss"]
+    if not isinstance(loss, losses.MinimaxLoss):
+        raise ValueError(f"label_smoothing applies to the minimax and non_saturating losses, not {settings['loss']!r}.")
+    return type(loss)(label_smoothing=settings["label_smoothing"])
 
 
 def optimizer(settings, learning_rate, updates):

@@ -10,8 +10,16 @@ from keras_lipschitz.recipes.recipe import Recipe
 # What every recipe starts from on images: the command's small DCGAN on 8-32 px data.
 _IMAGES = dict(
     architecture="dcgan",
+    conditional=False,
+    conditioning="projection",
+    classifier_loss="none",
     spectral_normalization=False,
+    generator_spectral_normalization=False,
+    attention_divisor=0,
+    orthogonal_regularization=0.0,
     weight_clipping=0.0,
+    label_smoothing=0.0,
+    truncation=0.0,
     penalty="none",
     penalty_weight=10.0,
     d_steps=1,
@@ -21,8 +29,12 @@ _IMAGES = dict(
     # initial weights (digits, conditional, 300 steps: FID 412 against 200 raw).
     ema_start=1000,
     latent_dim=64,
+    shared_embedding_dim=128,
     units=128,
     critic_depth=3,
+    # SNGAN's ResNet widths at 32 px (Table 4).
+    g_filters=256,
+    d_filters=128,
     batch_size=64,
     steps=2000,
     steps_per_execution=1,
@@ -41,6 +53,11 @@ _MIXTURES = dict(
     steps_per_execution=25,
     threads=1,
 )
+# The 8x8 digits: ResNets of 64 channels (at SNGAN's 256/128 a 2,000-step run takes about 16x the CPU time).
+_DIGITS_RESNET = dict(g_filters=64, d_filters=64)
+_DIGITS_RESNET_REASON = "8x8 digits: 64-channel ResNets keep a 2,000-step run to CPU minutes"
+# Points have no feature maps to attend over, and the mixtures no labels.
+_IMAGES_ONLY = ("images",)
 _MIXTURES_REASON = ("2-D mixtures: 25/25 grid25 modes at 95.5% high quality, 8/8 ring8 at 98.3%, "
                     "5 seeds, docs/benchmarks.md")
 
@@ -106,6 +123,81 @@ RECIPES = {
                       d_learning_rate=2e-4, g_learning_rate=2e-4),
             by_data={"points": dict(_MIXTURES, d_learning_rate=1e-3, g_learning_rate=1e-3, steps=12000)},
             reasons={"points": "the SNGAN mixture settings: 23.2 grid25 modes, 7.6 ring8 modes (targets not met)"},
+        ),
+        Recipe(
+            name="cgan",
+            title="Conditional GAN",
+            paper="Mirza & Osindero, arXiv 1411.1784, 2014, sec. 3-4; DCGAN's networks and Adam (Radford et al. 2016)",
+            constraint="none (the label embedding is concatenated to G's latents and, as one more channel, to D's "
+                       "input)",
+            base=dict(_IMAGES, architecture="radford", conditional=True, conditioning="concat",
+                      loss="non_saturating", optimizer="adam", beta_1=0.5, beta_2=0.999, d_learning_rate=2e-4,
+                      g_learning_rate=2e-4),
+            kinds=_IMAGES_ONLY,
+        ),
+        Recipe(
+            name="acgan",
+            title="AC-GAN",
+            paper="Odena, Olah, Shlens, ICML 2017, eq. 2-3 (D maximizes L_S + L_C, G maximizes L_C - L_S)",
+            constraint="none (D has a second head of class logits; G takes the label embedding with z)",
+            # -L_S for G in its non-saturating form (Goodfellow et al. 2014, sec. 3); --loss=minimax is eq. 3 as
+            # written.
+            base=dict(_IMAGES, architecture="radford", conditional=True, conditioning="auxiliary",
+                      classifier_loss="acgan", loss="non_saturating", optimizer="adam", beta_1=0.5, beta_2=0.999,
+                      d_learning_rate=2e-4, g_learning_rate=2e-4),
+            kinds=_IMAGES_ONLY,
+        ),
+        Recipe(
+            name="acgan_mod",
+            title="ACGAN-Mod (StudioGAN)",
+            paper="Kang et al., StudioGAN (PAMI 2023): hinge loss, D's classifier on real samples only, "
+                  "cond_lambda 1; Odena et al. 2017",
+            constraint="spectral normalization of every critic layer; a classifier head trained on real samples",
+            base=dict(_IMAGES, spectral_normalization=True, conditional=True, conditioning="auxiliary",
+                      classifier_loss="acgan_mod", loss="hinge", optimizer="adam", beta_1=0.0, beta_2=0.9,
+                      d_learning_rate=2e-4, g_learning_rate=2e-4),
+            kinds=_IMAGES_ONLY,
+        ),
+        Recipe(
+            name="projection",
+            title="cGAN with projection discriminator",
+            paper="Miyato & Koyama, ICLR 2018, eq. 3 and sec. 4 (conditional BN in G, hinge loss, SN critic)",
+            constraint="spectral normalization of every critic layer, the class embedding included",
+            base=dict(_IMAGES, spectral_normalization=True, conditional=True, loss="hinge", optimizer="adam",
+                      beta_1=0.0, beta_2=0.9, d_learning_rate=2e-4, g_learning_rate=2e-4),
+            kinds=_IMAGES_ONLY,
+        ),
+        Recipe(
+            name="sagan",
+            title="SAGAN",
+            paper="Zhang, Goodfellow, Metaxas, Odena, ICML 2019, sec. 4-5 (self-attention, SN in G and D, hinge, "
+                  "TTUR D 4e-4 / G 1e-4, Adam 0 / 0.9)",
+            constraint="spectral normalization of every layer of G and D, the attention blocks' included",
+            # Attention at image_size / 2: 16x16 at 32 px and 32x32 at 64 px, where StudioGAN's 32 px SAGAN and
+            # BigGAN-PyTorch's configs put it (the paper's 128 px model attends at 32x32 and 64x64).
+            base=dict(_IMAGES, architecture="resnet", spectral_normalization=True,
+                      generator_spectral_normalization=True, attention_divisor=2, loss="hinge", optimizer="adam",
+                      beta_1=0.0, beta_2=0.9, d_learning_rate=4e-4, g_learning_rate=1e-4),
+            by_data={"digits": _DIGITS_RESNET},
+            reasons={"digits": _DIGITS_RESNET_REASON},
+            kinds=_IMAGES_ONLY,
+        ),
+        Recipe(
+            name="biggan",
+            title="BigGAN",
+            paper="Brock, Donahue, Simonyan, ICLR 2019, sec. 3-4 and Appendix B-C (shared embedding, hierarchical "
+                  "latent, orthogonal regularization 1e-4, 2 D steps, D 2e-4 / G 5e-5, Adam 0 / 0.999, EMA, "
+                  "truncation)",
+            constraint="spectral normalization of every layer of G and D; orthogonal regularization of G",
+            base=dict(_IMAGES, architecture="biggan", conditional=True, spectral_normalization=True,
+                      generator_spectral_normalization=True, attention_divisor=2, orthogonal_regularization=1e-4,
+                      loss="hinge", d_steps=2, optimizer="adam", beta_1=0.0, beta_2=0.999, d_learning_rate=2e-4,
+                      g_learning_rate=5e-5, ema_decay=0.9999, ema_start=20000, truncation=1.0,
+                      g_filters=256, d_filters=256),
+            by_data={"images": dict(ema_decay=0.999, ema_start=1000), "digits": _DIGITS_RESNET},
+            reasons={"images": "runs of thousands of steps, not BigGAN's 100k+: the EMA of the other image recipes",
+                     "digits": _DIGITS_RESNET_REASON},
+            kinds=_IMAGES_ONLY,
         ),
     )
 }

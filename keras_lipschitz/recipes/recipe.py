@@ -11,10 +11,20 @@ import dataclasses
 
 # Every setting a recipe resolves to, with what it means.
 SETTINGS = {
-    "architecture": "mlp, dcgan (SNGAN's standard CNN), radford (DCGAN's own critic, N(0, 0.02) init) or resnet",
+    "architecture": "mlp, dcgan (SNGAN's standard CNN), radford (DCGAN's own critic, N(0, 0.02) init), resnet "
+                    "(SNGAN's ResNet; SAGAN's with attention) or biggan (BigGAN's G, the ResNet critic)",
+    "conditional": "train on the dataset's labels (the --conditional flag overrides it)",
+    "conditioning": "how a conditional model takes labels: projection (conditional BN in G, projection D), concat "
+                    "(label embedding concatenated to G's and D's inputs) or auxiliary (AC-GAN classifier head)",
+    "classifier_loss": "none, or the auxiliary classifier's loss: acgan (D on real and generated samples) or "
+                       "acgan_mod (D on real samples only)",
     "spectral_normalization": "wrap the critic's layers in SpectralNormalization",
+    "generator_spectral_normalization": "wrap the generator's layers in SpectralNormalization (SAGAN, BigGAN)",
+    "attention_divisor": "self-attention in G and D at the feature maps of image_size / divisor (0: none)",
+    "orthogonal_regularization": "beta of BigGAN's orthogonal regularization of G's weights (0: none)",
     "weight_clipping": "clip every critic weight to [-c, c] after each update (0: no clipping)",
     "loss": "a keras_lipschitz.losses name",
+    "label_smoothing": "one-sided label smoothing of the real samples' target (minimax and non-saturating losses)",
     "penalty": "none or a keras_lipschitz.trainers.PENALTIES name",
     "penalty_weight": "lambda of the penalty (gamma for R1/R2)",
     "d_steps": "critic steps per generator step",
@@ -26,9 +36,13 @@ SETTINGS = {
     "learning_rate_schedule": "constant, or cosine (decayed to 0 over the run's steps)",
     "ema_decay": "EMA of the generator's weights (0: none)",
     "ema_start": "generator step from which the EMA averages",
+    "truncation": "sample latents from the normal truncated to [-t, t] (0: no truncation)",
     "latent_dim": "size of z",
+    "shared_embedding_dim": "size of BigGAN's shared class embedding",
     "units": "width of the MLPs' hidden layers",
     "critic_depth": "hidden layers of the MLP critic",
+    "g_filters": "channels of the ResNet and BigGAN generators' blocks",
+    "d_filters": "channels of the ResNet critic's blocks",
     "batch_size": "critic batch size (a generator step reads d_steps of them)",
     "steps": "generator steps",
     "steps_per_execution": "generator steps per compiled call (fewer calls for tiny models)",
@@ -50,6 +64,8 @@ class Recipe:
         by_data: settings for a kind of data (`"points"`, `"images"`) or a
             dataset by name (`"ring8"`), each overriding the ones before.
         reasons: why each `by_data` entry differs (measured or published).
+        kinds: the kinds of data the system applies to (`"points"`,
+            `"images"`).
     """
 
     name: str
@@ -59,6 +75,7 @@ class Recipe:
     base: dict
     by_data: dict = dataclasses.field(default_factory=dict)
     reasons: dict = dataclasses.field(default_factory=dict)
+    kinds: tuple = DATA_KINDS
 
     def __post_init__(self):
         unknown = set(self.base) ^ set(SETTINGS)
@@ -81,7 +98,12 @@ class Recipe:
         """
         resolved = dict(self.base)
         if dataset is not None:
-            resolved.update(self.by_data.get(data_kind(dataset), {}))
+            kind = data_kind(dataset)
+            if kind not in self.kinds:
+                raise ValueError(f"The {self.name} recipe ({self.title}) applies to {' and '.join(self.kinds)}, not to "
+                                 f"{dataset} ({kind}). Use an image dataset (e.g. --dataset=digits), or a recipe for "
+                                 f"{kind} such as sngan.")
+            resolved.update(self.by_data.get(kind, {}))
             resolved.update(self.by_data.get(dataset, {}))
         unknown = set(overrides) - set(SETTINGS)
         if unknown:
@@ -123,10 +145,16 @@ def table():
                      + (f", betas {base['beta_1']:g}/{base['beta_2']:g})" if base["optimizer"] == "adam" else ")"))
         penalty = "" if base["penalty"] == "none" else f" + {base['penalty']} {base['penalty_weight']:g}"
         lines.append(f"{recipe.name}: {recipe.title} ({recipe.paper})")
+        conditional = (f"conditional ({base['conditioning']}" + (f", {base['classifier_loss']}" if
+                       base["classifier_loss"] != "none" else "") + ")") if base["conditional"] else "unconditional"
         lines.append(f"    loss {base['loss']}{penalty}; constraint: {recipe.constraint}; "
-                     f"architecture {base['architecture']} (2-D data: {recipe.settings('ring8')['architecture']})")
+                     f"architecture {base['architecture']}"
+                     + (f" (2-D data: {recipe.settings('ring8')['architecture']}); " if "points" in recipe.kinds
+                        else " (images only); ")
+                     + conditional)
         lines.append(f"    {optimizer}, d_steps {base['d_steps']}, batch {base['batch_size']}, "
-                     f"{base['steps']} steps, EMA {base['ema_decay']:g} from step {base['ema_start']}")
+                     f"{base['steps']} steps, EMA {base['ema_decay']:g} from step {base['ema_start']}"
+                     + (f", sampling truncated at {base['truncation']:g}" if base["truncation"] else ""))
         for key, reason in recipe.reasons.items():
             changed = ", ".join(f"{name}={value}" for name, value in recipe.by_data[key].items())
             lines.append(f"    on {key}: {changed} ({reason})")
