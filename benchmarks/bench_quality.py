@@ -130,7 +130,7 @@ def train_digits(recipe, seed):
     gan.compile(**compile_arguments, steps_per_execution=settings["steps_per_execution"])
     batches = source.batches(settings["d_steps"] * settings["batch_size"], seed=seed, labels=settings["conditional"])
     _, timing = _timed(lambda: gan.fit(batches, steps_per_epoch=settings["steps"], epochs=1, verbose=0))
-    results = {**Evaluator(source, seed=seed)(gan), **timing, "conditional": settings["conditional"]}
+    results = {**Evaluator(source, seed=seed)(gan), **timing, "conditional": settings["conditional"], "seed": seed}
     print(f"  digits, {recipe}, seed {seed}: {results['classes']} classes, class KL {results['class_kl']:.3f}, "
           f"FID {results['fid']:.2f}, {timing['cpu_seconds']:.0f} CPU s", flush=True)
     return results
@@ -140,6 +140,22 @@ def train_digits(recipe, seed):
 DIGITS_COLUMNS = (("classes", "classes", ".1f"), ("class_kl", "class KL", ".3f"), ("label_accuracy", "label acc.", ".3f"),
                   ("fid", "FID", ".2f"), ("precision", "precision", ".3f"), ("recall", "recall", ".3f"),
                   ("cpu_seconds", "CPU s", ".0f"))
+
+
+def print_merged_digits(paths):
+    """The digits table of several result files, one row per recipe, the runs of every file by seed."""
+    import json
+
+    by_seed = {}
+    for path in paths:
+        for key, runs in json.loads(pathlib.Path(path).read_text())["runs"].items():
+            if key.startswith("digits:"):
+                for run in runs:
+                    by_seed.setdefault(key.split(":", 1)[1], {})[run["seed"]] = run
+    rows = {recipe: [runs[seed] for seed in sorted(runs)] for recipe, runs in by_seed.items()}
+    for recipe, runs in rows.items():
+        print(f"{recipe}: seeds {sorted(by_seed[recipe])}")
+    print_digits_table(rows, next(iter(rows.values()))[0]["fid_real_vs_real"])
 
 
 def print_digits_table(rows, floor):
@@ -185,7 +201,13 @@ def main():
     parser.add_argument("--output", default=str(pathlib.Path(__file__).parent / "results" / "quality.json"))
     parser.add_argument("--plots", default=str(pathlib.Path(__file__).parent / "results" / "quality_plots"),
                         help="folder for a scatter plot of each mixture run's samples")
+    parser.add_argument("--merge", nargs="+", default=None,
+                        help="print the digits table of these result files together (seeds run as separate "
+                             "processes) instead of training; a later file's runs of a recipe and seed win")
     args = parser.parse_args()
+    if args.merge:
+        print_merged_digits(args.merge)
+        return
 
     results = {"benchmark": "sample_quality", **_harness.environment(), "runs": {}}
     seeds = range(args.first_seed, args.first_seed + args.seeds)

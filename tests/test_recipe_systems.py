@@ -147,9 +147,14 @@ def test_biggan_shares_one_embedding_splits_z_and_regularizes_g():
         gram = matrix.T @ matrix
         expected += 1e-4 * np.sum((gram * (1 - np.eye(len(gram)))) ** 2)
     np.testing.assert_allclose(sum(float(loss) for loss in generator.losses), expected, rtol=1e-4)
-    assert (settings["d_steps"], settings["d_learning_rate"], settings["g_learning_rate"]) == (2, 2e-4, 5e-5)
-    assert (gan.d_optimizer.beta_1, gan.d_optimizer.beta_2, gan.truncation) == (0.0, 0.999, 1.0)
-    assert recipes.get("biggan").base["ema_start"] == 20000
+    base = recipes.get("biggan").base
+    assert (base["d_steps"], base["d_learning_rate"], base["g_learning_rate"], base["ema_start"]) == (2, 2e-4, 5e-5,
+                                                                                                      20000)
+    assert (settings["d_steps"], settings["g_learning_rate"], settings["ema_start"]) == (2, 5e-5, 1000)
+    assert recipes.get("biggan").settings("digits")["g_learning_rate"] == 2e-4  # measured on digits
+    assert (gan.d_optimizer.beta_1, gan.d_optimizer.beta_2) == (0.0, 0.999)
+    truncated, _ = _built("biggan", truncation=1.0)
+    assert truncated.truncation == 1.0 and gan.truncation is None
 
 
 def test_biggan_generator_loss_includes_the_orthogonal_regularization():

@@ -56,9 +56,9 @@ flags.DEFINE_integer("ema_start", None, "Override the generator step at which th
 flags.DEFINE_bool("conditional", None, "Override the recipe: train a conditional GAN on the dataset's labels, "
                   "conditioned as the recipe says (cgan, acgan, acgan_mod, projection and biggan are conditional; the "
                   "others condition by projection: conditional BN in G, projection discriminator).")
-flags.DEFINE_float("truncation", None, "Override the recipe's sampling truncation: latents of the pictures, the "
-                   "evaluation and the saved model's samples drawn from the normal truncated to [-t, t] (0: none; "
-                   "biggan: 1).")
+flags.DEFINE_float("truncation", None, "Sample truncated (BigGAN's truncation trick): latents of the pictures, the "
+                   "evaluation and the exported sample signature drawn from the normal truncated to [-t, t] (0: "
+                   "none, the recipes' default).")
 flags.DEFINE_float("label_smoothing", None, "Override the one-sided label smoothing of the minimax and "
                    "non-saturating losses (e.g. 0.1; Salimans et al. 2016).")
 flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, a CNN "

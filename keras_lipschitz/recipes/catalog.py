@@ -178,8 +178,10 @@ RECIPES = {
             base=dict(_IMAGES, architecture="resnet", spectral_normalization=True,
                       generator_spectral_normalization=True, attention_divisor=2, loss="hinge", optimizer="adam",
                       beta_1=0.0, beta_2=0.9, d_learning_rate=4e-4, g_learning_rate=1e-4),
-            by_data={"digits": _DIGITS_RESNET},
-            reasons={"digits": _DIGITS_RESNET_REASON},
+            by_data={"digits": dict(_DIGITS_RESNET, g_learning_rate=4e-4)},
+            reasons={"digits": _DIGITS_RESNET_REASON + "; G at D's 4e-4: the TTUR's 1e-4 is for runs of 10^5+ "
+                               "steps (2,000 steps, seed 0: class KL 0.096, FID 15.1 at 1e-4, and 0.100, 17.0 over "
+                               "4,000 steps; 0.006, 3.62 at 4e-4)"},
             kinds=_IMAGES_ONLY,
         ),
         Recipe(
@@ -192,11 +194,14 @@ RECIPES = {
             base=dict(_IMAGES, architecture="biggan", conditional=True, spectral_normalization=True,
                       generator_spectral_normalization=True, attention_divisor=2, orthogonal_regularization=1e-4,
                       loss="hinge", d_steps=2, optimizer="adam", beta_1=0.0, beta_2=0.999, d_learning_rate=2e-4,
-                      g_learning_rate=5e-5, ema_decay=0.9999, ema_start=20000, truncation=1.0,
-                      g_filters=256, d_filters=256),
-            by_data={"images": dict(ema_decay=0.999, ema_start=1000), "digits": _DIGITS_RESNET},
+                      g_learning_rate=5e-5, ema_decay=0.9999, ema_start=20000, g_filters=256, d_filters=256),
+            # Truncation trades variety for fidelity at sampling time (--truncation=1): off by default, since on
+            # digits (seed 0) t = 1 took recall from 0.78 to 0.35 and FID from 2.40 to 10.1 (precision 0.90 -> 0.98).
+            by_data={"images": dict(ema_decay=0.999, ema_start=1000),
+                     "digits": dict(_DIGITS_RESNET, g_learning_rate=2e-4)},
             reasons={"images": "runs of thousands of steps, not BigGAN's 100k+: the EMA of the other image recipes",
-                     "digits": _DIGITS_RESNET_REASON},
+                     "digits": _DIGITS_RESNET_REASON + "; G at D's 2e-4 (2,000 steps, seed 0: at 5e-5 label "
+                               "accuracy 0.54 and FID 63.7; at 2e-4 0.991 and 2.40)"},
             kinds=_IMAGES_ONLY,
         ),
     )
