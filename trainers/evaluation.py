@@ -22,7 +22,7 @@ class Evaluator:
     * digits: FID, KID, IS and precision/recall in the feature space of a
       classifier trained on the digits' train split, class coverage and
       class-histogram KL; the real-vs-real FID (train vs test split) is
-      reported next to them as the floor. A conditional GAN's samples are
+      reported next to them as the reference. A conditional GAN's samples are
       drawn for the classes in turn, and `label_accuracy` is the share the
       classifier assigns to the class they were drawn for (the
       Classification Accuracy Score's question asked of the classifier of
@@ -71,7 +71,7 @@ class Evaluator:
         return (f"Evaluated on {self.num_samples} samples of the (EMA) generator against as many real ones, in "
                 f"{space}. KID is the unbiased MMD^2 with a cubic polynomial kernel, unscaled (papers often "
                 "print 1000 x KID). The real-vs-real column compares the train split with the held-out split: "
-                "the floor a perfect generator would reach.")
+                "what a second real sample scores (a generator compared with the train split can go below it).")
 
     @property
     def available(self):
