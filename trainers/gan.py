@@ -516,7 +516,7 @@ class GAN(keras.Model):
             if self.classifier_loss is not None:
                 logs["d_classifier_loss"] = self.classifier_loss.discriminator_loss(real_classes, fake_classes, labels)
                 d_loss += logs["d_classifier_loss"]
-            d_loss += _regularization(self.discriminator)
+            d_loss += _regularization(self.discriminator.losses)
             penalty = ops.zeros((), "float32")
             if self.penalty is not None:
                 alphas = None
@@ -545,8 +545,9 @@ class GAN(keras.Model):
             if self.classifier_loss is not None:
                 logs["g_classifier_loss"] = self.classifier_loss.generator_loss(fake_classes, labels)
                 g_loss += logs["g_classifier_loss"]
-            if self.generator.losses:
-                logs["g_regularization"] = _regularization(self.generator)
+            regularization_losses = self.generator.losses
+            if regularization_losses:
+                logs["g_regularization"] = _regularization(regularization_losses)
                 g_loss += logs["g_regularization"]
             scaled = self.g_optimizer.scale_loss(g_loss)
         grads = _zeros_for_unconnected(tape.gradient(scaled, generator_variables), generator_variables)
@@ -612,15 +613,15 @@ def _wasserstein_estimate(real_logits, fake_logits):
     )
 
 
-def _regularization(model):
-    """The sum of the model's regularization losses (`model.losses`) in float32, 0 without any.
+def _regularization(losses):
+    """The sum of a model's regularization losses (`model.losses`) in float32, 0 without any.
 
     Each replica adds its share (the sum over replicas of gradients is then
     the regularizer's gradient once).
     """
-    if not model.losses:
+    if not losses:
         return ops.zeros((), "float32")
-    total = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in model.losses]))
+    total = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in losses]))
     return total / tf.distribute.get_strategy().num_replicas_in_sync
 
 
