@@ -19,6 +19,7 @@ setup(
     python_requires=">=3.10",
     packages=[
         "keras_lipschitz",
+        "keras_lipschitz.backend",
         "keras_lipschitz.layers",
         "keras_lipschitz.constraints",
         "keras_lipschitz.losses",
@@ -56,7 +57,9 @@ setup(
     ],
     extras_require={
         "onnx": ["tf2onnx", "onnxruntime"],
-        "test": ["pytest>=8", "pytest-xdist", "tf2onnx", "onnxruntime"],
+        # Keras on JAX (KERAS_BACKEND=jax); CUDA wheels: pip install "jax[cuda12]".
+        "jax": ["jax"],
+        "test": ["pytest>=8", "pytest-xdist", "tf2onnx", "onnxruntime", "jax"],
     },
     entry_points={
         "console_scripts": [

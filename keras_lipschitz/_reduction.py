@@ -1,7 +1,8 @@
 """Per-sample values to the scalar a training step differentiates."""
 
-import tensorflow as tf
 from keras import ops
+
+from keras_lipschitz import backend
 
 REDUCTIONS = ("mean", "none")
 
@@ -17,15 +18,14 @@ def check_reduction(reduction):
 def reduce_per_sample(values, reduction):
     """Reduces float32 per-sample `values` of shape `(batch,)`.
 
-    `"mean"` is the mean over the global batch: inside a `tf.distribute`
-    replica, each replica returns its sum divided by the global batch size
-    (`tf.nn.compute_average_loss`), so the replicas' values add up to the
-    mean over the whole batch, as gradient all-reduction (a sum) expects.
-    Outside a strategy it is the plain mean. `"none"` returns `values`.
+    `"mean"` is the mean over the global batch (`backend.global_mean`:
+    inside a `tf.distribute` replica, each replica's share of it, so the
+    replicas' values add up to the mean over the whole batch, as gradient
+    all-reduction expects). `"none"` returns `values`.
     """
     if reduction == "none":
         return values
-    return tf.nn.compute_average_loss(values)
+    return backend.global_mean(values)
 
 
 def per_logit(logits, name="logits"):

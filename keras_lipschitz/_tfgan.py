@@ -6,7 +6,7 @@ the package `__init__` imports its Estimator code, which needs
 TF 2 on their own: `python/losses/losses_impl.py` (the GAN losses and
 `wasserstein_gradient_penalty`) and `python/eval/classifier_metrics.py`
 (FID, KID and Inception Score from activations). keras-lipschitz uses them
-as reference oracles in tests and for the evaluation metrics, never copying
+as reference oracles in tests (the evaluation metrics are NumPy), never copying
 their code.
 
 This module loads those files with stand-in parent packages that have the

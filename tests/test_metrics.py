@@ -139,3 +139,29 @@ def test_digits_evaluator_scores_real_images_at_the_real_floor():
     assert results["precision"] > 0.8 and results["recall"] > 0.8
     noise = _RealImages(RNG.uniform(-1, 1, size=(360, 8, 8, 1)).astype("float32"))
     assert evaluator(noise)["fid"] > 10 * results["fid"]
+
+
+@pytest.mark.parametrize("real_count, generated_count, block", [(300, 250, 1024), (500, 730, 200)])
+def test_fid_kid_and_inception_score_match_tf_gan(real_count, generated_count, block):
+    """Our NumPy metrics (which run on every backend) against TF-GAN's classifier_metrics, KID's blocks included."""
+    import tensorflow as tf
+
+    from keras_lipschitz import _tfgan
+
+    real = RNG.normal(size=(real_count, 12))
+    generated = RNG.normal(0.3, 1.2, size=(generated_count, 12))
+    logits = RNG.normal(size=(real_count, 10)) * 3
+    reference = _tfgan.classifier_metrics()
+    with _tfgan.quiet():
+        fid = float(reference.frechet_classifier_distance_from_activations(tf.constant(real), tf.constant(generated)))
+        kid, kid_std = reference.kernel_classifier_distance_and_std_from_activations(
+            tf.constant(real, tf.float32), tf.constant(generated, tf.float32), max_block_size=block)
+        score = float(reference.classifier_score_from_logits(tf.constant(logits, tf.float32)))
+    assert metrics.frechet_distance(real, generated) == pytest.approx(fid, rel=1e-9)
+    ours, ours_std = metrics.kernel_distance(real, generated, max_block_size=block)
+    assert ours == pytest.approx(float(kid), rel=1e-5)
+    if np.isnan(float(kid_std)):  # one block: no spread to estimate
+        assert np.isnan(ours_std)
+    else:
+        assert ours_std == pytest.approx(float(kid_std), rel=1e-4)
+    assert metrics.inception_score(logits) == pytest.approx(score, rel=1e-6)

@@ -2,21 +2,24 @@
 
 import contextlib
 import signal
+import sys
 import threading
 import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from keras_lipschitz import _reduction
+from keras_lipschitz import backend
 from keras_lipschitz import _validation
 from keras_lipschitz import losses as gan_losses
 from keras_lipschitz.losses import auxiliary_classifier
 from keras_lipschitz import penalties as gan_penalties
 from keras_lipschitz.layers import SpectralNormalization
+from keras_lipschitz.backend.common import InheritingScope
 from keras_lipschitz.latents import normal_latents
+from keras_lipschitz.trainers.optimizer_pair import OptimizerPair
 
 # Penalty names for `GAN.compile(penalty=...)`: each gets (critic, real,
 # fake, labels, weight, tape, seed, interpolation_weights) and returns the
@@ -183,7 +186,7 @@ class GAN(keras.Model):
                 for variable in generator.trainable_variables
             ]
             for average, variable in zip(self._ema_weights, generator.trainable_variables):
-                average.assign(variable.value)
+                average.assign(ops.copy(variable.value))  # a buffer of its own (JAX donates state buffers)
         # Counters saved with the state. `train_steps` counts every step,
         # skipped updates included, so it is the data position a resumed run
         # continues from (the optimizers' iteration counts stop on skips).
@@ -239,7 +242,6 @@ class GAN(keras.Model):
                 "classifier_loss needs an AC-GAN discriminator with two outputs, [logits, class logits]."
             )
         self.classifier_loss = auxiliary_classifier.get(classifier_loss)
-        super().compile(**kwargs)
         self.d_optimizer = _with_loss_scaling(d_optimizer)
         self.g_optimizer = _with_loss_scaling(g_optimizer)
         self.gan_loss = gan_losses.get(loss)
@@ -258,6 +260,7 @@ class GAN(keras.Model):
         # tf.distribute needs (see docs/trainers.md).
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+        super().compile(optimizer=OptimizerPair(self.d_optimizer, self.g_optimizer), **kwargs)
         # Only the metrics that mean something for this GAN.
         names = ["d_loss", "g_loss", "wasserstein_estimate"]
         if penalty is not None:
@@ -312,11 +315,11 @@ class GAN(keras.Model):
             x, y, kwargs["validation_data"] = self._split_validation(x, y, validation_split, batch_size)
         if kwargs.get("verbose", "auto") != 0:
             kwargs["callbacks"] = _with_progress_bar(kwargs.get("callbacks"))
-        if isinstance(x, (np.ndarray, tf.Tensor)):
+        if _is_array(x):
             samples = x if self.num_classes is None else (x, _check_label_array(x, y, self.num_classes))
             x, y = self._array_dataset(samples, batch_size, shuffle), None
             batch_size = None
-        if isinstance(x, tf.data.Dataset):
+        if _is_tf_dataset(x):
             x = self._check_dataset(x)
             shuffle = False  # arrays were shuffled above; datasets shuffle themselves
         with _signal_handlers_kept():
@@ -324,7 +327,7 @@ class GAN(keras.Model):
 
     def _split_validation(self, x, y, fraction, batch_size):
         """Keras' `validation_split` for arrays: the last `fraction` of the samples (and labels) is held out."""
-        if not isinstance(x, (np.ndarray, tf.Tensor)):
+        if not _is_array(x):
             raise ValueError("validation_split needs arrays; for a dataset, give validation_data instead.")
         if not 0.0 < fraction < 1.0:
             raise ValueError(f"validation_split must be in (0, 1), got {fraction}.")
@@ -334,7 +337,7 @@ class GAN(keras.Model):
             raise ValueError(f"validation_split={fraction} holds out no sample of {len(x)}.")
         held_out = x[first:] if y is None else (x[first:], np.asarray(y)[first:])
         critic_batch = (batch_size or 32 * self.d_steps) // self.d_steps
-        validation = tf.data.Dataset.from_tensor_slices(held_out).batch(critic_batch)
+        validation = backend.batched_arrays(held_out, critic_batch, shuffle=False, drop_remainder=False)
         return x[:first], None if y is None else np.asarray(y)[:first], validation
 
     def _array_dataset(self, samples, batch_size, shuffle):
@@ -347,13 +350,12 @@ class GAN(keras.Model):
             )
         if length < batch_size:
             raise ValueError(f"{length} samples are fewer than one batch of {batch_size}.")
-        dataset = tf.data.Dataset.from_tensor_slices(samples)
-        if shuffle:
-            dataset = dataset.shuffle(length, seed=self.seed, reshuffle_each_iteration=True)
-        return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        return backend.batched_arrays(samples, batch_size, shuffle=shuffle, seed=self.seed)
 
     def _check_dataset(self, dataset):
         """Checks the dataset's element spec; returns it, with a label range check when conditional."""
+        import tensorflow as tf
+
         spec = dataset.element_spec
         label_spec = None
         if isinstance(spec, (tuple, list)):
@@ -385,7 +387,7 @@ class GAN(keras.Model):
     def call(self, inputs, training=False):
         """The generator's samples (inputs: z, or `[z, labels]` when conditional), with EMA weights if any."""
         mapping = list(zip(self.generator.trainable_variables, self._ema_weights))
-        with keras.StatelessScope(state_mapping=[(v, a.value) for v, a in mapping]):
+        with InheritingScope([(v, a.value) for v, a in mapping]):
             return self.generator(inputs, training=training)
 
     def sample(self, num_samples, labels=None, truncation=None):
@@ -423,7 +425,11 @@ class GAN(keras.Model):
             target.assign(average.value)
         return copy
 
-    def train_step(self, data):
+    def train_step(self, *args):
+        """One generator step after `d_steps` critic steps (on JAX, Keras' stateless `(state, data)` form)."""
+        return backend.stateful_step(self, self._train_step, *args)
+
+    def _train_step(self, data):
         real, labels = _samples_and_labels(data, self.num_classes)
         chunks = _split(real, self.d_steps)
         label_chunks = _split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
@@ -439,7 +445,7 @@ class GAN(keras.Model):
         # average over replicas, so log the share times the replica count.
         # Non-finite values are left out, so one bad step does not turn the
         # epoch's averages into NaN.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        replicas = backend.num_replicas()
         for name, value in {**d_logs, **g_logs}.items():
             if name not in self._trackers:
                 continue
@@ -451,9 +457,9 @@ class GAN(keras.Model):
             self._trackers["max_sigma"].update_state(self._max_sigma())
         logs = {name: tracker.result() for name, tracker in self._trackers.items()}
         logs["skipped_steps"] = ops.cast(self.skipped_steps, "float32")
-        return _logs_for_keras(logs)
+        return backend.logs_for_keras(logs)
 
-    def test_step(self, data):
+    def test_step(self, *args):
         """Losses and the Wasserstein estimate on held-out real data; nothing is updated.
 
         `evaluate` and `fit(validation_data=...)` call it: fake samples come
@@ -462,6 +468,9 @@ class GAN(keras.Model):
         inference mode, and no penalty is computed (it is a training
         regularizer, not a loss).
         """
+        return backend.stateful_step(self, self._test_step, *args)
+
+    def _test_step(self, data):
         real, labels = _samples_and_labels(data, self.num_classes)
         real = ops.cast(real, "float32")
         latents = keras.random.normal((ops.shape(real)[0], self.latent_dim), seed=_EVALUATION_SEED)
@@ -473,10 +482,10 @@ class GAN(keras.Model):
             "g_loss": self.gan_loss.generator_loss(fake_logits),
             "wasserstein_estimate": _wasserstein_estimate(real_logits, fake_logits),
         }
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        replicas = backend.num_replicas()
         for name, value in values.items():
             self._trackers[name].update_state(value * replicas)
-        return _logs_for_keras({name: self._trackers[name].result() for name in values})
+        return backend.logs_for_keras({name: self._trackers[name].result() for name in values})
 
     def _count_step(self, all_finite):
         skipped = ops.cast(ops.logical_not(all_finite), "int64")
@@ -494,18 +503,14 @@ class GAN(keras.Model):
         keeps its own rows, so replicas get distinct values and a run on N
         replicas sees exactly the draws of a one-device run.
         """
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        batch = shape[0]
-        values = draw((batch * replicas, *shape[1:]), seed=self.seed_generator)
-        if replicas == 1:
-            return values
-        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        return tf.slice(values, [replica * batch] + [0] * (len(shape) - 1), list(shape))
+        values = draw((shape[0] * backend.num_replicas(), *shape[1:]), seed=self.seed_generator)
+        return backend.replica_rows(values, shape[0])
 
     def _critic_step(self, real, labels):
         latents = self._latents(ops.shape(real)[0])
         critic_variables = self.discriminator.trainable_variables
-        with tf.GradientTape() as tape:
+
+        def critic_loss(tape):
             # Samples in the data's dtype (float32 under mixed precision), so
             # penalties interpolate in full precision.
             fake = ops.cast(self.generator(_inputs(latents, labels), training=True), real.dtype)
@@ -527,17 +532,20 @@ class GAN(keras.Model):
                     self.seed_generator, alphas
                 )
             total = d_loss + penalty
-            scaled = self.d_optimizer.scale_loss(total)
-        grads = _zeros_for_unconnected(tape.gradient(scaled, critic_variables), critic_variables)
-        finite = _all_finite(total, grads, self.d_optimizer)
+            logs.update(d_loss=d_loss, penalty=penalty, total=total,
+                        wasserstein_estimate=_wasserstein_estimate(real_logits, fake_logits))
+            return self.d_optimizer.scale_loss(total), logs
+
+        _, logs, grads = backend.value_and_gradients(critic_loss, critic_variables)
+        finite = _all_finite(logs.pop("total"), grads, self.d_optimizer)
         _apply_if(finite, self.d_optimizer, grads, critic_variables)
-        estimate = _wasserstein_estimate(real_logits, fake_logits)
-        return {"d_loss": d_loss, "penalty": penalty, "wasserstein_estimate": estimate, **logs}, finite
+        return logs, finite
 
     def _generator_step(self, batch, labels):
         latents = self._latents(batch)
         generator_variables = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
+
+        def generator_loss(tape):
             fake = self.generator(_inputs(latents, labels), training=True)
             fake_logits, fake_classes = self._scores(fake, labels, training=True)
             g_loss = self.gan_loss.generator_loss(fake_logits)
@@ -549,11 +557,13 @@ class GAN(keras.Model):
             if regularization_losses:
                 logs["g_regularization"] = _regularization(regularization_losses)
                 g_loss += logs["g_regularization"]
-            scaled = self.g_optimizer.scale_loss(g_loss)
-        grads = _zeros_for_unconnected(tape.gradient(scaled, generator_variables), generator_variables)
-        finite = _all_finite(g_loss, grads, self.g_optimizer)
+            logs["g_loss"] = g_loss
+            return self.g_optimizer.scale_loss(g_loss), logs
+
+        _, logs, grads = backend.value_and_gradients(generator_loss, generator_variables)
+        finite = _all_finite(logs["g_loss"], grads, self.g_optimizer)
         _apply_if(finite, self.g_optimizer, grads, generator_variables)
-        return {"g_loss": g_loss, **logs}, finite
+        return logs, finite
 
     def _critic_labels(self, labels):
         """The labels the discriminator takes: none for an AC-GAN discriminator, which predicts them."""
@@ -603,7 +613,17 @@ _EVALUATION_SEED = 1234
 
 
 def _is_tensor(value):
-    return isinstance(value, keras.Variable) or tf.is_tensor(value)
+    return isinstance(value, keras.Variable) or backend.is_tensor(value)
+
+
+def _is_array(value):
+    return isinstance(value, np.ndarray) or backend.is_tensor(value)
+
+
+def _is_tf_dataset(value):
+    # Only a process that imported TensorFlow can hold a tf.data dataset.
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(value, tf.data.Dataset)
 
 
 def _wasserstein_estimate(real_logits, fake_logits):
@@ -622,7 +642,7 @@ def _regularization(losses):
     if not losses:
         return ops.zeros((), "float32")
     total = ops.sum(ops.stack([ops.cast(loss, "float32") for loss in losses]))
-    return total / tf.distribute.get_strategy().num_replicas_in_sync
+    return total / backend.num_replicas()
 
 
 def _has_classifier_head(discriminator):
@@ -719,45 +739,15 @@ def _all_finite(loss, grads, optimizer):
     """
     tensors = [loss] if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else [loss, *grads]
     finite = ops.all(ops.stack([ops.all(ops.isfinite(tensor)) for tensor in tensors]))
-    bad = ops.cast(ops.logical_not(finite), "float32")
-    bad = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, bad)
-    return ops.equal(bad, 0.0)
+    return backend.all_replicas(finite)
 
 
 def _apply_if(finite, optimizer, grads, variables):
-    """`optimizer.apply(grads, variables)` when `finite`; otherwise nothing changes.
-
-    The condition must wrap the optimizer's merge_call in cross-replica
-    context, as `keras.optimizers.LossScaleOptimizer` does: a `cond` in
-    replica context cannot hold a merge_call.
-    """
+    """`optimizer.apply(grads, variables)` when `finite`; otherwise nothing changes (see `backend.apply_if`)."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         optimizer.apply(grads, variables)  # skips non-finite gradients itself
         return
-    if tf.__internal__.distribute.strategy_supports_no_merge_call():
-        ops.cond(finite, lambda: optimizer.apply(grads, variables), lambda: None)
-        return
-
-    def cross_replica(distribution, grads, finite):
-        def apply():
-            distribution.extended.call_for_each_replica(optimizer.apply, args=(grads, variables))
-
-        ops.cond(distribution.experimental_local_results(finite)[0], apply, lambda: None)
-
-    tf.distribute.get_replica_context().merge_call(cross_replica, args=(grads, finite))
-
-
-def _logs_for_keras(logs):
-    """Keras 3.15 reduces multi-worker logs with `strategy.reduce(MEAN, v, axis=0)`,
-    which fails on scalars; give it shape (1,) there, and scalars elsewhere."""
-    strategy = tf.distribute.get_strategy()
-    # The same test Keras applies (no public API says "several workers").
-    multi_worker = isinstance(
-        strategy, tf.distribute.MultiWorkerMirroredStrategy
-    ) and strategy.extended._in_multi_worker_mode()
-    if not multi_worker:
-        return logs
-    return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+    backend.apply_if(finite, optimizer, grads, variables)
 
 
 def _split_sizes(batch, parts):
@@ -779,13 +769,8 @@ def _split(values, parts):
     _split_sizes(values.shape[0], parts)
     if parts == 1:
         return [values]
-    grouped = tf.reshape(values, [values.shape[0] // parts, parts, *values.shape[1:]])
-    return tf.unstack(grouped, axis=1)
-
-
-def _zeros_for_unconnected(grads, variables):
-    # A penalty does not depend on e.g. the critic's last bias.
-    return [ops.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+    grouped = ops.reshape(values, (values.shape[0] // parts, parts, *values.shape[1:]))
+    return ops.unstack(grouped, axis=1)
 
 
 def _samples_and_labels(data, num_classes):
@@ -885,6 +870,8 @@ def _check_label_array(samples, labels, num_classes):
 
 
 def _check_label_spec(label_spec, batch):
+    import tensorflow as tf
+
     if label_spec is None:
         raise ValueError(
             "This GAN is conditional: the dataset must yield (samples, labels) pairs, "
@@ -900,6 +887,8 @@ def _check_label_spec(label_spec, batch):
 
 
 def _assert_label_range(labels, num_classes):
+    import tensorflow as tf
+
     # In the input pipeline (host side): an out-of-range label would otherwise
     # read a wrong embedding row on GPU and TPU without any error.
     check = tf.debugging.assert_less(

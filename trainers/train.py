@@ -122,6 +122,13 @@ def main(argv):
     if FLAGS.list_recipes:
         print(recipes.table())
         return
+    # The command's data pipelines, strategies and summaries are tf.data / tf.distribute / tf.summary.
+    from keras_lipschitz import backend
+
+    try:
+        backend.require("keras-lipschitz-train", ("tensorflow",))
+    except NotImplementedError as error:
+        sys.exit(f"{error} The library's layers, losses, penalties and GAN.fit run on JAX (docs/backends.md).")
     flag_values = _checked_settings()
     settings = _run_settings(flag_values)
     out_dir = pathlib.Path(flag_values["out_dir"])

@@ -7,7 +7,7 @@ from keras_lipschitz import _lazy
 
 _NAMES = {
     "DataSource": "sources",
-    "digits_arrays": "sources",
+    "digits_arrays": "digits",
     "load": "sources",
     "mixture_means": "mixtures",
     "sample_mixture": "mixtures",
@@ -15,4 +15,4 @@ _NAMES = {
 
 __all__ = list(_NAMES)
 
-__getattr__ = _lazy.attribute_loader(__name__, _NAMES, modules=("mixtures", "sources"))
+__getattr__ = _lazy.attribute_loader(__name__, _NAMES, modules=("array_batches", "digits", "mixtures", "sources"))

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from keras_lipschitz import _validation
 from keras_lipschitz.data import mixtures
+from keras_lipschitz.data.digits import digits_arrays
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
@@ -220,25 +221,6 @@ def _mixture(name, num_samples, seed):
         means=mixtures.mixture_means(name),
         lookup=array_lookup(samples, components),
     )
-
-
-def digits_arrays():
-    """scikit-learn's bundled 8x8 digits in [-1, 1], split 80/20 (stratified, fixed seed).
-
-    Returns:
-        `(train_images, train_labels, test_images, test_labels)`; images are
-        float32 `(n, 8, 8, 1)`, labels int32.
-    """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    images = (digits.images[..., None] / 8.0 - 1.0).astype("float32")  # pixel values are 0..16
-    labels = digits.target.astype("int32")
-    train_x, test_x, train_y, test_y = train_test_split(
-        images, labels, test_size=0.2, random_state=0, stratify=labels
-    )
-    return train_x, train_y, test_x, test_y
 
 
 def _digits():

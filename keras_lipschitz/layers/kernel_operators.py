@@ -32,7 +32,6 @@ import math
 from typing import Callable, Optional
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 MODES = ("matrix", "operator")
@@ -168,10 +167,10 @@ def _matrix_operator(layer, name, variable):
 
     # One batched matmul each way; vectors are (blocks, 1, rows or cols).
     def apply(matrix, x):
-        return tf.linalg.matmul(x, matrix)
+        return ops.matmul(x, matrix)
 
     def apply_adjoint(matrix, y):
-        return tf.linalg.matmul(y, matrix, transpose_b=True)
+        return ops.matmul(y, ops.swapaxes(matrix, -1, -2))
 
     return KernelOperator(
         name,

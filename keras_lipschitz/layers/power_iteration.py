@@ -11,8 +11,9 @@ Reference:
 """
 
 import numpy as np
-import tensorflow as tf
 from keras import ops
+
+from keras_lipschitz import backend
 
 # Dividing by max(|x|, this) never overflows and keeps the smallest normal
 # float32 values exact.
@@ -54,38 +55,22 @@ def spectral_norm(apply, operand, u, input_shape, iterations=1, apply_adjoint=No
         all-zero kernel) `next_u` is `u` unchanged, so the state
         never collapses to zero.
     """
-    constant = tf.stop_gradient(operand)
-    adjoint = apply_adjoint or _vector_jacobian_product(apply, input_shape)
+    constant = ops.stop_gradient(operand)
+    adjoint = apply_adjoint or backend.vector_jacobian_product(apply, input_shape)
 
     def right_vector(u):
         return l2_normalize(adjoint(constant, u))
 
     # u is non-trainable state (read once here) and v is built from
     # constants: neither needs a stop_gradient; only the image below does.
-    u = tf.convert_to_tensor(u)
+    u = ops.convert_to_tensor(u)
     if iterations > 1:  # A loop keeps the graph small for many iterations.
-        _, u = tf.while_loop(
-            lambda i, _: i < iterations - 1,
-            lambda i, u: (i + 1, l2_normalize(apply(constant, right_vector(u)))),
-            (0, u),
-        )
+        u = ops.fori_loop(0, iterations - 1, lambda _, u: l2_normalize(apply(constant, right_vector(u))), u)
     v = right_vector(u)
     image = apply(operand, v)
-    next_u = tf.stop_gradient(l2_normalize(image))
+    next_u = ops.stop_gradient(l2_normalize(image))
     sigma = ops.sum(next_u * image)
     # A zero image (all-zero kernel) would wipe the state: keep u instead.
     next_u = ops.where(sigma > 0, next_u, u)
     return sigma, next_u
 
-
-def _vector_jacobian_product(apply, input_shape):
-    def adjoint(operand, u):
-        # For a linear map the vector-Jacobian product at u is A^T u, at any
-        # point; graph pruning drops the unused forward pass.
-        x = tf.zeros(input_shape, u.dtype)
-        with tf.GradientTape(watch_accessed_variables=False) as tape:
-            tape.watch(x)
-            image = apply(operand, x)
-        return tape.gradient(image, x, output_gradients=u)
-
-    return adjoint

@@ -3,9 +3,10 @@
 All of them differentiate the critic's per-sample score with respect to its
 input, take a per-sample norm over every non-batch axis, and return the mean
 over the global batch (`reduction="mean"`, distribution-aware) or per-sample
-values (`reduction="none"`). They are meant to be called inside the outer
-`tf.GradientTape` of a critic step, which then differentiates through the
-inner gradient (double backpropagation). Inputs, gradients and norms are
+values (`reduction="none"`). They are meant to be called inside the
+critic step's gradient (an outer `tf.GradientTape`, or the function JAX
+differentiates), which then differentiates through the inner gradient
+(double backpropagation). Inputs, gradients and norms are
 float32 whatever the critic's compute dtype.
 
 The per-sample gradient is the gradient of the sum of scores, which equals
@@ -15,10 +16,10 @@ Gulrajani et al. require for WGAN-GP).
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_lipschitz import _reduction
+from keras_lipschitz import backend
 from keras_lipschitz import _validation
 from keras_lipschitz.penalties import piecewise_linear
 
@@ -51,23 +52,12 @@ def critic_input_gradients(critic, inputs, conditioning=None, gradient_scale=1.0
     """
     inputs = ops.cast(inputs, "float32")
 
-    def inner_tape_scores():
-        inner = tf.GradientTape(watch_accessed_variables=False)
-        with inner:
-            inner.watch(inputs)
-            total = ops.sum(critic_scores(critic, inputs, conditioning, training)) * gradient_scale
-        return inner, total
+    def total(x):
+        return ops.sum(critic_scores(critic, x, conditioning, training)) * gradient_scale
 
-    if tape is not None and piecewise_linear.is_piecewise_linear(critic):
-        # Weights read where the outer tape sees them; the forward pass that
-        # uses them is not recorded, the backward pass below is.
-        variables = critic.trainable_variables
-        mapping = [(variable, tf.convert_to_tensor(variable)) for variable in variables]
-        with tape.stop_recording(), keras.StatelessScope(state_mapping=mapping):
-            inner, total = inner_tape_scores()
-    else:
-        inner, total = inner_tape_scores()
-    gradients = inner.gradient(total, inputs)
+    # Weights are read where the outer tape sees them only for a piecewise-linear critic (TensorFlow).
+    variables = critic.trainable_variables if tape is not None and piecewise_linear.is_piecewise_linear(critic) else None
+    gradients = backend.input_gradients(total, inputs, tape=tape, variables=variables)
     return ops.cast(gradients, "float32") / gradient_scale
 
 
@@ -81,7 +71,7 @@ def critic_scores(critic, inputs, conditioning=None, training=True):
     if conditioning is None:
         critic_inputs = inputs
     else:
-        critic_inputs = [inputs, tf.nest.map_structure(tf.convert_to_tensor, conditioning)]
+        critic_inputs = [inputs, keras.tree.map_structure(ops.convert_to_tensor, conditioning)]
     outputs = critic(critic_inputs, training=training)
     if isinstance(outputs, (list, tuple)):
         outputs = outputs[0]  # e.g. an auxiliary classifier's (score, class logits)
@@ -355,7 +345,7 @@ def lazy_penalty(penalty_fn, step, every):
     Lazy regularization (Karras et al. 2020, StyleGAN2 sec. 3.1): computing
     an expensive penalty on one step in `every`, multiplied by `every`, keeps
     its average strength. The penalty is not computed on other steps
-    (`tf.cond`), which is where the saving comes from.
+    (a conditional, `tf.cond` or `lax.cond`), which is where the saving comes from.
 
     Args:
         penalty_fn: zero-argument callable returning the float32 penalty.
@@ -387,7 +377,7 @@ def lazy_penalty(penalty_fn, step, every):
     _validation.check_positive_integer("every", every)
     if every == 1:
         return penalty_fn()
-    return tf.cond(
+    return backend.cond(
         ops.equal(ops.mod(ops.cast(step, "int64"), every), 0),
         lambda: float(every) * ops.cast(penalty_fn(), "float32"),
         lambda: ops.zeros((), "float32"),
@@ -397,12 +387,12 @@ def lazy_penalty(penalty_fn, step, every):
 def _check_real_fake(real, fake):
     real = _check_float("real", real)
     fake = _check_float("fake", fake)
-    if real.dtype != fake.dtype:
+    if keras.backend.standardize_dtype(real.dtype) != keras.backend.standardize_dtype(fake.dtype):
         raise ValueError(
-            f"real and fake must have the same dtype; got {real.dtype.name} and "
-            f"{fake.dtype.name}. Cast the generator's output to the data's dtype."
+            f"real and fake must have the same dtype; got {keras.backend.standardize_dtype(real.dtype)} and "
+            f"{keras.backend.standardize_dtype(fake.dtype)}. Cast the generator's output to the data's dtype."
         )
-    if not real.shape.is_compatible_with(fake.shape):
+    if not _compatible(real.shape, fake.shape):
         raise ValueError(
             f"real and fake must have the same shape to interpolate between "
             f"them; got {tuple(real.shape)} and {tuple(fake.shape)}. Check that "
@@ -411,12 +401,16 @@ def _check_real_fake(real, fake):
     return ops.cast(real, "float32"), ops.cast(fake, "float32")
 
 
+def _compatible(shape, other):
+    return len(shape) == len(other) and all(a is None or b is None or a == b for a, b in zip(shape, other))
+
+
 def _check_float(name, value):
-    tensor = tf.convert_to_tensor(value)
-    if not tensor.dtype.is_floating:
+    tensor = ops.convert_to_tensor(value)
+    if not keras.backend.is_float_dtype(tensor.dtype):
         raise ValueError(
             f"{name} must be a floating-point tensor (images scaled to [-1, 1], "
-            f"say); got dtype {tensor.dtype.name}."
+            f"say); got dtype {keras.backend.standardize_dtype(tensor.dtype)}."
         )
     if len(tensor.shape) < 1:
         raise ValueError(f"{name} must have a batch axis; got a scalar.")
@@ -429,5 +423,5 @@ def _check_positive(name, value):
 
 def _check_non_negative(name, value):
     # A tensor or variable (a schedule) is checked by whoever sets it: its value may be known only when run.
-    if not (tf.is_tensor(value) or isinstance(value, keras.Variable)):
+    if not (backend.is_tensor(value) or isinstance(value, keras.Variable)):
         _validation.check_finite_number(name, value, positive=False)
