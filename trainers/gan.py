@@ -532,12 +532,12 @@ class GAN(keras.Model):
                     self.seed_generator, alphas
                 )
             total = d_loss + penalty
-            logs.update(d_loss=d_loss, penalty=penalty, total=total,
+            logs.update(d_loss=d_loss, penalty=penalty,
                         wasserstein_estimate=_wasserstein_estimate(real_logits, fake_logits))
-            return self.d_optimizer.scale_loss(total), logs
+            return self.d_optimizer.scale_loss(total), (total, logs)
 
-        _, logs, grads = backend.value_and_gradients(critic_loss, critic_variables)
-        finite = _all_finite(logs.pop("total"), grads, self.d_optimizer)
+        _, (total, logs), grads = backend.value_and_gradients(critic_loss, critic_variables)
+        finite = _all_finite(total, grads, self.d_optimizer)
         _apply_if(finite, self.d_optimizer, grads, critic_variables)
         return logs, finite
 
