@@ -50,8 +50,8 @@ def image_source():
     labels = rng.integers(0, 10, size=60_000).astype("int32")
     elements = tf.data.Dataset.from_tensor_slices((images, labels)).map(
         lambda image, label: (sources._to_unit_range(image, 32, 1), label), num_parallel_calls=tf.data.AUTOTUNE)
-    return sources.DataSource(name="image_source", kind="images", sample_shape=(32, 32, 1), num_classes=10,
-                              elements=elements, num_examples=60_000)
+    return data.DataSource(name="image_source", kind="images", sample_shape=(32, 32, 1), num_classes=10,
+                           dataset=elements, num_examples=60_000)
 
 
 def first_batch_seconds(make_dataset):

@@ -8,7 +8,9 @@
 """
 
 import json
+import os
 import pathlib
+import sys
 
 from absl import app
 from absl import flags
@@ -65,8 +67,21 @@ def _run_truncation(run_dir):
 
 
 def run():
-    """Console-script entry point."""
+    """Console-script entry point: always on Keras' TensorFlow backend (see `use_tensorflow_backend`)."""
+    use_tensorflow_backend()
     _cli.run(main, __name__)
+
+
+def use_tensorflow_backend():
+    """SavedModel and TFLite are TensorFlow graphs: the export loads the `.keras` file, which any backend
+    wrote, on Keras' TensorFlow backend (a generator trained on JAX exports the same way)."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if "keras" in sys.modules and sys.modules["keras"].backend.backend() != "tensorflow":
+        raise SystemExit("keras-lipschitz-export must start before Keras is imported on another backend.")
+    if backend != "tensorflow":
+        print(f"Exporting on Keras' TensorFlow backend (KERAS_BACKEND was {backend!r}): SavedModel and TFLite "
+              "are TensorFlow formats, and the .keras file loads on any backend.", file=sys.stderr)
+    os.environ["KERAS_BACKEND"] = "tensorflow"
 
 
 if __name__ == "__main__":

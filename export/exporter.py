@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_lipschitz import _files
+from keras_lipschitz import backend
 from keras_lipschitz import visualization
 from keras_lipschitz.export.folding import fold_spectral_normalization
 
@@ -101,6 +102,9 @@ def export_generator(
         Miyato et al., ICLR 2018, eq. 8 (the folded kernel W / sigma);
         Brock et al., ICLR 2019, Section 3.1 (truncation).
     """
+    backend.require("export_generator (SavedModel and TFLite are TensorFlow graphs)", ("tensorflow",),
+                    hint="A generator trained on JAX exports from its .keras file: generator.save('generator.keras'), "
+                         "then keras-lipschitz-export --model=generator.keras (it loads it on TensorFlow).")
     if truncation is None:
         truncation = getattr(generator, "truncation", None)  # a GAN's own (BigGAN samples truncated)
     generator = _generator_of(generator)

@@ -20,6 +20,7 @@ from absl import app
 from keras_lipschitz import _files
 from keras_lipschitz import data
 from keras_lipschitz.data import sources
+from keras_lipschitz.data import tf_stream
 from keras_lipschitz.trainers import checkpoint
 from keras_lipschitz.trainers import train
 from keras_lipschitz.trainers.step_log import read_history
@@ -214,8 +215,9 @@ def test_offline_tfds_fails_in_seconds_and_leaves_nothing(tmp_path, monkeypatch)
 
 
 def test_float16_on_a_cpu_warns_once(capsys):
-    train._warn_if_slow_precision("mixed_float16", tf)
-    train._warn_if_slow_precision("mixed_bfloat16", tf)
+    train._warn_if_slow_precision("mixed_float16", has_accelerator=False)
+    train._warn_if_slow_precision("mixed_bfloat16", has_accelerator=False)
+    train._warn_if_slow_precision("mixed_float16", has_accelerator=True)
     assert capsys.readouterr().err.count("without a GPU runs about 60x slower") == 1
 
 
@@ -276,7 +278,7 @@ def test_the_stream_at_any_position_is_the_tail_of_the_whole_stream():
 
 def test_a_batch_of_positions_is_shuffled_as_tensorflows_index_shuffle_does_one_by_one():
     positions = np.arange(99_990, 100_010)  # across the boundary of epochs 0 and 1 of 100,000 examples
-    ours = sources.shuffled_indices(positions, 100_000, seed=3).numpy()
+    ours = tf_stream.shuffled_indices(positions, 100_000, seed=3).numpy()
     expected = [int(tf.random.experimental.index_shuffle(tf.constant(p % 100_000, tf.int64),
                                                          seed=tf.constant([3, p // 100_000], tf.int64),
                                                          max_index=tf.constant(99_999, tf.int64)))

@@ -131,3 +131,24 @@ def test_tfds_loading_code_on_a_dataset_made_here(tmp_path):
     assert next(iter(rgb.batches(4)))[0].shape == (4, 8, 8, 3)
     with pytest.raises(RuntimeError, match="needs internet access"):
         data.load("tfds:no_such_dataset_here", data_dir=str(tmp_path))
+
+
+def test_numpy_stream_is_positioned_epoch_by_epoch_and_shards_by_process():
+    from keras_lipschitz.data.array_stream import PositionedArrayBatches
+
+    samples, labels = np.arange(70.0)[:, None], np.arange(70) % 7
+    whole = PositionedArrayBatches((samples, labels), batch_size=20, seed=5)
+    batches = [whole[index] for index in range(14)]  # 280 positions: 4 epochs
+    stream = np.concatenate([batch[0] for batch in batches])[:, 0]
+    for epoch in range(4):  # every epoch visits each example once, in its own order
+        assert sorted(stream[70 * epoch: 70 * (epoch + 1)]) == list(range(70))
+    assert not np.array_equal(stream[:70], stream[70:140])
+    for batch in batches:
+        np.testing.assert_array_equal(batch[1], batch[0][:, 0].astype(int) % 7)  # labels stay with samples
+    tail = PositionedArrayBatches((samples, labels), batch_size=20, seed=5, start=9 * 20)
+    for index in range(5):
+        np.testing.assert_array_equal(tail[index][0], batches[9 + index][0])
+    shards = [PositionedArrayBatches(samples, batch_size=20, seed=5, shard=(i, 4)) for i in range(4)]
+    np.testing.assert_array_equal(np.concatenate([shard[3] for shard in shards]), batches[3][0])
+    with pytest.raises(ValueError, match="equal shares"):
+        PositionedArrayBatches(samples, batch_size=20, shard=(0, 3))

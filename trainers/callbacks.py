@@ -4,12 +4,12 @@ import pathlib
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_lipschitz import _validation
 from keras_lipschitz import visualization
 from keras_lipschitz.latents import normal_latents
 from keras_lipschitz.trainers.periodic import EveryNSteps
+from keras_lipschitz.trainers.summaries import SummaryWriter
 
 
 class SampleImages(EveryNSteps):
@@ -92,7 +92,7 @@ class SampleImages(EveryNSteps):
             if classes is None:
                 self._inputs = latents
             else:
-                labels = tf.constant(np.repeat(np.arange(classes), count // classes), "int32")
+                labels = keras.ops.convert_to_tensor(np.repeat(np.arange(classes), count // classes), "int32")
                 self._inputs = [latents, labels]
         return self._inputs
 
@@ -114,7 +114,5 @@ class SampleImages(EveryNSteps):
             self.written.append(visualization.save_png(pixels, self.directory / f"samples-{step:08d}.png"))
         if self.log_dir is not None:
             if self._writer is None:
-                self._writer = tf.summary.create_file_writer(str(pathlib.Path(self.log_dir) / "samples"))
-            with self._writer.as_default():
-                tf.summary.image("samples", pixels[None], step=step)
-            self._writer.flush()
+                self._writer = SummaryWriter(pathlib.Path(self.log_dir) / "samples")
+            self._writer.image(step, "samples", pixels)

@@ -11,6 +11,7 @@ from keras_lipschitz import _validation
 from keras_lipschitz import metrics
 from keras_lipschitz.data import mixtures
 from keras_lipschitz.trainers.periodic import EveryNSteps
+from keras_lipschitz.trainers.summaries import SummaryWriter
 
 MIXTURE_SAMPLES = 2500  # the VEEGAN / PacGAN protocol
 
@@ -78,6 +79,8 @@ class Evaluator:
         return self.source.kind == "points" or self.extractor is not None
 
     def _real_images(self):
+        if self.source.arrays is not None:
+            return np.asarray(self.source.arrays[0][: self.num_samples])
         images = []
         for batch, _ in self.source.elements.batch(500).take(math.ceil(self.num_samples / 500)):
             images.append(np.asarray(batch))
@@ -159,15 +162,9 @@ class EvaluationCallback(EveryNSteps):
         return values
 
     def _scalars(self, step, values):
-        import tensorflow as tf
-
         if self._writer is None:
-            self._writer = tf.summary.create_file_writer(str(self.log_dir))
-        with self._writer.as_default():
-            for name, value in values.items():
-                if isinstance(value, (int, float)) and math.isfinite(value):
-                    tf.summary.scalar(f"eval/{name}", value, step=step)
-        self._writer.flush()
+            self._writer = SummaryWriter(self.log_dir)
+        self._writer.scalars(step, values, prefix="eval/")
 
 
 def _read_results(path):

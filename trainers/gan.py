@@ -199,7 +199,7 @@ class GAN(keras.Model):
 
     def _counter(self, name):
         return self.add_weight(
-            shape=(), dtype="int64", initializer="zeros", trainable=False, aggregation="only_first_replica", name=name
+            shape=(), dtype=backend.COUNTER_DTYPE, initializer="zeros", trainable=False, aggregation="only_first_replica", name=name
         )
 
     def compile(
@@ -321,6 +321,7 @@ class GAN(keras.Model):
             batch_size = None
         if _is_tf_dataset(x):
             x = self._check_dataset(x)
+        if _is_tf_dataset(x) or isinstance(x, keras.utils.PyDataset):
             shuffle = False  # arrays were shuffled above; datasets shuffle themselves
         with _signal_handlers_kept():
             return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
@@ -488,8 +489,8 @@ class GAN(keras.Model):
         return backend.logs_for_keras({name: self._trackers[name].result() for name in values})
 
     def _count_step(self, all_finite):
-        skipped = ops.cast(ops.logical_not(all_finite), "int64")
-        self.train_steps.assign_add(ops.ones((), "int64"))
+        skipped = ops.cast(ops.logical_not(all_finite), backend.COUNTER_DTYPE)
+        self.train_steps.assign_add(ops.ones((), backend.COUNTER_DTYPE))
         self.skipped_steps.assign_add(skipped)
         self.consecutive_skipped_steps.assign((self.consecutive_skipped_steps + skipped) * skipped)
 
@@ -745,7 +746,7 @@ def _all_finite(loss, grads, optimizer):
 def _apply_if(finite, optimizer, grads, variables):
     """`optimizer.apply(grads, variables)` when `finite`; otherwise nothing changes (see `backend.apply_if`)."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        optimizer.apply(grads, variables)  # skips non-finite gradients itself
+        backend.apply(optimizer, grads, variables)  # skips non-finite gradients itself
         return
     backend.apply_if(finite, optimizer, grads, variables)
 

@@ -12,12 +12,12 @@ a run resumed there counts its epochs from that step.
 """
 
 import csv
-import math
 import pathlib
 
 import keras
 
 from keras_lipschitz import _files
+from keras_lipschitz.trainers.summaries import SummaryWriter
 
 STEP = "step"
 
@@ -72,15 +72,9 @@ class StepLogger(keras.callbacks.Callback):
             writer.writerow([step, *(values.get(name, "") for name in header[1:])])
 
     def _scalars(self, step, values):
-        import tensorflow as tf
-
         if self._writer is None:
-            self._writer = tf.summary.create_file_writer(str(pathlib.Path(self.log_dir) / "train"))
-        with self._writer.as_default():
-            for name, value in values.items():
-                if math.isfinite(value):
-                    tf.summary.scalar(name, value, step=step)
-        self._writer.flush()
+            self._writer = SummaryWriter(pathlib.Path(self.log_dir) / "train")
+        self._writer.scalars(step, values)
 
 
 def _header(path):

@@ -19,6 +19,7 @@ status 1 and names the last good checkpoint.
 
 import json
 import math
+import os
 import pathlib
 import signal
 import sys
@@ -31,7 +32,8 @@ from keras_lipschitz import _cli
 from keras_lipschitz import _files
 from keras_lipschitz import recipes
 
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+# Data parallelism by backend: tf.distribute strategies on TensorFlow, keras.distribution on JAX.
+STRATEGIES = {"tensorflow": ("default", "mirrored", "multi_worker", "tpu"), "jax": ("default", "data_parallel")}
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 ARCHITECTURES = ("auto", "mlp", "dcgan", "radford", "resnet", "biggan")
 
@@ -88,10 +90,13 @@ flags.DEFINE_integer("nonfinite_patience", 50, "Stop after this many consecutive
 flags.DEFINE_integer("eval_samples", 1000, "Generated samples for image metrics.")
 flags.DEFINE_string("inception_weights", None, "InceptionV3 weights file for FID/KID/IS on natural images.")
 # The hardware.
-flags.DEFINE_enum("strategy", "default", STRATEGIES, "tf.distribute strategy.")
+flags.DEFINE_enum("strategy", "default", sorted({name for names in STRATEGIES.values() for name in names}),
+                  "Data parallelism: on TensorFlow a tf.distribute strategy (mirrored, multi_worker, tpu); on JAX "
+                  "data_parallel (keras.distribution.DataParallel over all devices, every host of a multi-host job).")
 flags.DEFINE_string("tpu", None, "TPU name or address for --strategy=tpu.")
 flags.DEFINE_enum("mixed_precision", "float32", PRECISIONS, "Keras dtype policy.")
-flags.DEFINE_bool("jit_compile", False, "Compile the train step with XLA.")
+flags.DEFINE_bool("jit_compile", None, "Compile the train step with XLA (default: on JAX, whose only fast mode it "
+                  "is; off on TensorFlow). --nojit_compile on JAX runs every op eagerly, for debugging.")
 flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per epoch.")
 
 # Flags that override a recipe setting of the same name (--architecture=auto: the recipe's).
@@ -122,16 +127,9 @@ def main(argv):
     if FLAGS.list_recipes:
         print(recipes.table())
         return
-    # The command's data pipelines, strategies and summaries are tf.data / tf.distribute / tf.summary.
-    from keras_lipschitz import backend
-
-    try:
-        backend.require("keras-lipschitz-train", ("tensorflow",))
-    except NotImplementedError as error:
-        sys.exit(f"{error} The library's layers, losses, penalties and GAN.fit run on JAX (docs/backends.md).")
     flag_values = _checked_settings()
     settings = _run_settings(flag_values)
-    out_dir = pathlib.Path(flag_values["out_dir"])
+    out_dir = _process_out_dir(pathlib.Path(flag_values["out_dir"]), settings["strategy"])
     try:
         saved = _saved_config(out_dir)
         _check_recipe(out_dir, settings, saved)
@@ -149,10 +147,22 @@ def main(argv):
         sys.exit(130)
 
 
+def _process_out_dir(out_dir, strategy):
+    """`out_dir`, or in a multi-process JAX job (KERAS_DISTRIBUTION_JOB_ADDRESSES set) `out_dir/process-<i>` for
+    every process but the first: each keeps its own copy of the same state, and resumes from it."""
+    if strategy != "data_parallel" or not os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):
+        return out_dir
+    from keras_lipschitz import backend
+
+    backend.join_processes()  # before any computation
+    index, _ = backend.process_shard()
+    return out_dir if index == 0 else out_dir / f"process-{index}"
+
+
 def _train(settings, out_dir, saved):
     import keras
-    import tensorflow as tf
 
+    from keras_lipschitz import backend
     from keras_lipschitz import visualization
     from keras_lipschitz.trainers import callbacks
     from keras_lipschitz.trainers import checkpoint
@@ -161,13 +171,12 @@ def _train(settings, out_dir, saved):
     from keras_lipschitz.trainers import periodic
     from keras_lipschitz.trainers import step_log
 
-    if settings["threads"]:  # before TensorFlow's runtime starts
-        tf.config.threading.set_intra_op_parallelism_threads(settings["threads"])
-        tf.config.threading.set_inter_op_parallelism_threads(settings["threads"])
-    _warn_if_slow_precision(settings["mixed_precision"], tf)
+    if settings["threads"]:  # before the runtime starts
+        backend.set_threads(settings["threads"])
+    _warn_if_slow_precision(settings["mixed_precision"], backend.has_accelerator())
     keras.config.set_dtype_policy(settings["mixed_precision"])
     keras.utils.set_random_seed(settings["seed"])
-    strategy = _strategy(tf, settings)
+    scope = _distribution_scope(settings)
     source = _load_source(settings)
     if settings["conditional"] and source.num_classes is None:
         raise app.UsageError(f"The {settings['gan']} recipe is conditional here and needs labels, and {source.name} "
@@ -176,9 +185,9 @@ def _train(settings, out_dir, saved):
     found = checkpoint.checkpoints(checkpoints_dir)
     done = found[-1][0] if found else 0
     log_every = min(settings["log_every"], settings["steps"])
-    with strategy.scope():
+    with scope:
         gan, compile_arguments = _build(settings, source)
-        gan.compile(**compile_arguments, jit_compile=settings["jit_compile"],
+        gan.compile(**compile_arguments, jit_compile=_jit_compile(settings),
                     steps_per_execution=_steps_per_execution(settings, log_every, done))
     _resume(gan, found, saved, settings)
     _forget_after(out_dir, done)
@@ -258,6 +267,12 @@ def _resume(gan, found, saved, settings):
             pass  # a schedule, not settable: already built from the settings
 
 
+def _jit_compile(settings):
+    import keras
+
+    return keras.backend.backend() == "jax" if settings["jit_compile"] is None else settings["jit_compile"]
+
+
 def _steps_per_execution(settings, log_every, done):
     """The recipe's steps per compiled call, cut down so that every step a callback acts on (logs, samples,
     evaluations, checkpoints, the last step) ends a call, counted from the step the run starts at."""
@@ -311,12 +326,28 @@ def _checked_settings():
         raise app.UsageError(f"--loss must be one of {', '.join(losses.NAMES)}, got {settings['loss']!r}.")
     if settings["penalty"] is not None and settings["penalty"] not in ("none",) + PENALTIES:
         raise app.UsageError(f"--penalty must be none or one of {', '.join(PENALTIES)}, got {settings['penalty']!r}.")
+    _check_strategy(settings["strategy"])
     if settings["strategy"] == "tpu" and not settings["tpu"]:
         raise app.UsageError("--strategy=tpu needs --tpu (the TPU's name or grpc:// address; 'local' on a TPU VM).")
     if settings["out_dir"] is None:
         settings["out_dir"] = str(pathlib.Path("runs") / f"{settings['dataset'].replace(':', '_').replace('/', '_')}"
                                   f"-{settings['gan']}")
     return settings
+
+
+def _check_strategy(name):
+    """Refuses a data-parallel strategy of the other Keras backend, naming what this one supports."""
+    import keras
+
+    current = keras.backend.backend()
+    supported = STRATEGIES.get(current, ("default",))
+    if name in supported:
+        return
+    owner = next(backend_name for backend_name, names in STRATEGIES.items() if name in names)
+    raise app.UsageError(
+        f"--strategy={name} needs the Keras backend {owner}; this process runs Keras on {current!r}, where "
+        f"--strategy can be {', '.join(supported)}. Set KERAS_BACKEND={owner} to use it."
+    )
 
 
 def _check_shape_flags(settings):
@@ -380,8 +411,8 @@ def _write_config(out_dir, run_settings):
         json.dump(run_settings, file, indent=2)
 
 
-def _warn_if_slow_precision(policy, tf):
-    if policy == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
+def _warn_if_slow_precision(policy, has_accelerator):
+    if policy == "mixed_float16" and not has_accelerator:
         print("Warning: --mixed_precision=mixed_float16 without a GPU runs about 60x slower than float32 "
               "(CPUs emulate float16 arithmetic). Use --mixed_precision=float32, or mixed_bfloat16 on a CPU "
               "with bfloat16 support.", file=sys.stderr)
@@ -397,14 +428,32 @@ def _load_source(settings):
         raise CommandError(str(error)) from None
 
 
-def _strategy(tf, settings):
+def _distribution_scope(settings):
+    """The scope the models are built in: a tf.distribute strategy's on TensorFlow; on JAX, data parallelism is
+    set for the whole process (keras.distribution), and the scope is empty."""
+    import contextlib
+
+    import keras
+
     name = settings["strategy"]
+    if name == "data_parallel":
+        # The data stream gives each process its share of the global batch (DataSource.batches).
+        keras.distribution.set_distribution(keras.distribution.DataParallel(auto_shard_dataset=False))
+        return contextlib.nullcontext()
+    if name == "default" and keras.backend.backend() != "tensorflow":
+        return contextlib.nullcontext()
+    return _tf_strategy(name, settings["tpu"]).scope()
+
+
+def _tf_strategy(name, tpu):
+    import tensorflow as tf
+
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=settings["tpu"])
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
@@ -462,7 +511,8 @@ def _summary(settings, source, out_dir, results, minutes, evaluator):
             print(f"  {out_dir / name}")
     print("Next:")
     print(f"  keras-lipschitz-export --model={out_dir} --output_dir={out_dir / 'export'}")
-    print(f"  tensorboard --logdir={out_dir / 'logs'}")
+    if (out_dir / "logs").exists():
+        print(f"  tensorboard --logdir={out_dir / 'logs'}")
     sys.stdout.flush()
 
 

@@ -31,10 +31,16 @@ else:
     )
 
 
-def require(what, backends=("tensorflow",)):
-    """Raises a clear error when `what` is used on a backend that does not support it."""
+def require(what, backends=("tensorflow",), hint=""):
+    """Raises a clear error when `what` is used on a backend that does not support it.
+
+    Args:
+        what: the feature, as the message names it.
+        backends: the Keras backends that run it.
+        hint: what to do instead, appended to the message.
+    """
     if NAME not in backends:
         raise NotImplementedError(
             f"{what} needs the Keras backend {' or '.join(backends)}; this process runs Keras on {NAME!r}. "
-            f"Set KERAS_BACKEND={backends[0]} before importing keras."
+            f"Set KERAS_BACKEND={backends[0]} before importing keras.{' ' + hint if hint else ''}"
         )

@@ -10,10 +10,16 @@ Data parallelism (`keras.distribution.DataParallel`) shards global arrays, so
 a step sees the global batch: there are no replicas to combine.
 """
 
+import os
+
 import jax
 from keras import ops
 
 from keras_lipschitz.backend.common import InheritingScope
+
+
+# Step counters: JAX computes in 32-bit integers unless x64 is enabled (int64 would warn and be truncated).
+COUNTER_DTYPE = "int64" if jax.config.jax_enable_x64 else "int32"
 
 
 def _run_recorded(fn, overrides=()):
@@ -111,6 +117,16 @@ def cond(condition, true_fn, false_fn):
     return output
 
 
+def apply(optimizer, gradients, variables):
+    """`optimizer.apply(gradients, variables)` as Keras' JAX trainer runs it: `stateless_apply` on the current
+    values, then assigned (a `LossScaleOptimizer`'s own `apply` holds a `cond` whose branches assign variables,
+    which JAX cannot trace). `variables` are those the optimizer was built for, in that order."""
+    new_values, new_optimizer_values = optimizer.stateless_apply(
+        [v.value for v in optimizer.variables], gradients, [v.value for v in variables])
+    for variable, value in zip(list(variables) + list(optimizer.variables), new_values + new_optimizer_values):
+        variable.assign(value)
+
+
 def apply_if(condition, optimizer, gradients, variables):
     """`optimizer.apply(gradients, variables)` when `condition`, else nothing."""
     cond(condition, lambda: optimizer.apply(gradients, variables), lambda: None)
@@ -143,6 +159,40 @@ def stateful_step(model, step, state, data):
 
 def logs_for_keras(logs):
     return logs
+
+
+def set_threads(count):
+    """XLA's CPU threads per computation (e.g. 1 for a small MLP, whose steps are too short to split).
+
+    XLA reads its flags when JAX starts its runtime: this applies when no JAX
+    computation has run yet in the process, and does nothing after.
+    """
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        return
+    eigen = "false" if count == 1 else "true"
+    os.environ["XLA_FLAGS"] = (f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen={eigen} "
+                               f"intra_op_parallelism_threads={count}")
+
+
+def has_accelerator():
+    """Whether JAX computes on a GPU or TPU."""
+    return jax.default_backend() != "cpu"
+
+
+def join_processes():
+    """Joins a multi-process job (`keras.distribution.initialize`, configured by the `KERAS_DISTRIBUTION_*`
+    variables), before the first computation; processes on CPUs exchange data through gloo."""
+    import keras
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    keras.distribution.initialize()
+
+
+def process_shard():
+    """`(this process's index, number of processes)` of a multi-process job (`jax.distributed`)."""
+    return jax.process_index(), jax.process_count()
 
 
 def is_tensor(value):

@@ -4,6 +4,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+COUNTER_DTYPE = "int64"  # step counters
+
 
 def global_mean(values):
     """Mean of per-sample `values` over the global batch.
@@ -91,6 +93,11 @@ def cond(condition, true_fn, false_fn):
     return tf.cond(condition, true_fn, false_fn)
 
 
+def apply(optimizer, gradients, variables):
+    """`optimizer.apply(gradients, variables)`."""
+    optimizer.apply(gradients, variables)
+
+
 def apply_if(condition, optimizer, gradients, variables):
     """`optimizer.apply(gradients, variables)` when `condition` (on every replica alike), else nothing.
 
@@ -127,6 +134,26 @@ def logs_for_keras(logs):
     if not multi_worker:
         return logs
     return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+
+
+def set_threads(count):
+    """TensorFlow's intra- and inter-op threads (before its runtime starts)."""
+    tf.config.threading.set_intra_op_parallelism_threads(count)
+    tf.config.threading.set_inter_op_parallelism_threads(count)
+
+
+def has_accelerator():
+    """Whether TensorFlow sees a GPU."""
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def join_processes():
+    """tf.distribute's multi-worker strategies join their cluster themselves (TF_CONFIG)."""
+
+
+def process_shard():
+    """`(0, 1)`: tf.distribute's multi-worker strategies split the data themselves."""
+    return 0, 1
 
 
 def is_tensor(value):

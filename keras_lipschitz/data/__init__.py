@@ -1,12 +1,13 @@
 """Datasets: embedded 2-D mixtures and digits (no download), tensorflow-datasets, image folders.
 
-Its modules load on first use: the mixtures' definitions need no TensorFlow.
+Its modules load on first use: the embedded datasets and their batch stream need no TensorFlow.
 """
 
 from keras_lipschitz import _lazy
 
 _NAMES = {
-    "DataSource": "sources",
+    "DataSource": "source",
+    "PositionedArrayBatches": "array_stream",
     "digits_arrays": "digits",
     "load": "sources",
     "mixture_means": "mixtures",
@@ -15,4 +16,6 @@ _NAMES = {
 
 __all__ = list(_NAMES)
 
-__getattr__ = _lazy.attribute_loader(__name__, _NAMES, modules=("array_batches", "digits", "mixtures", "sources"))
+_MODULES = ("array_batches", "array_stream", "digits", "mixtures", "source", "sources", "tf_stream")
+
+__getattr__ = _lazy.attribute_loader(__name__, _NAMES, modules=_MODULES)

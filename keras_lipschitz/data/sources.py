@@ -1,167 +1,21 @@
 """Datasets by name: embedded mixtures and digits, tensorflow-datasets, folders of images.
 
-Every source becomes a `DataSource`: an unbatched `tf.data.Dataset` of
-(sample, label) pairs with samples scaled to [-1, 1] (images) or left as
-they are (2-D points), plus what a trainer and an evaluation need to know
-(sample shape, number of classes, mixture means, a held-out split).
+Every loader returns a `keras_lipschitz.data.DataSource`. The embedded
+sources (mixtures, digits) are arrays and need no TensorFlow; tfds and
+folder sources are `tf.data` pipelines (TensorFlow reads them on the host
+under any Keras backend).
 """
 
 import contextlib
-import dataclasses
 import pathlib
 
-import numpy as np
-import tensorflow as tf
-
-from keras_lipschitz import _validation
+from keras_lipschitz._host_tensorflow import WITHOUT_TENSORFLOW as _WITHOUT_TENSORFLOW
+from keras_lipschitz._host_tensorflow import import_tensorflow
 from keras_lipschitz.data import mixtures
 from keras_lipschitz.data.digits import digits_arrays
+from keras_lipschitz.data.source import DataSource
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-
-
-# Sources up to this many bytes of decoded samples are held in memory for random access.
-RANDOM_ACCESS_BYTES = 4 * 2**30
-
-
-@dataclasses.dataclass
-class DataSource:
-    """A dataset and what is known about it.
-
-    Attributes:
-        name: the spec it was loaded from (e.g. "digits", "tfds:mnist").
-        kind: "points" (2-D mixtures) or "images".
-        sample_shape: shape of one sample.
-        num_classes: number of classes, or None when there are no labels.
-        elements: unbatched `tf.data.Dataset` of `(sample, label)` (label 0 when unlabelled).
-        num_examples: size of `elements`, when known.
-        means: the mixture's means (points only).
-        test_samples, test_labels: a held-out split as arrays, when there is one.
-        lookup: None, or a function from an int64 vector of indices in
-            `[0, num_examples)` to `(samples, labels)`, usable in `tf.data`
-            (random access; sources without it are read into memory by
-            `batches` when they fit in `RANDOM_ACCESS_BYTES`).
-    """
-
-    name: str
-    kind: str
-    sample_shape: tuple
-    num_classes: int | None
-    elements: tf.data.Dataset
-    num_examples: int | None = None
-    means: np.ndarray | None = None
-    test_samples: np.ndarray | None = None
-    test_labels: np.ndarray | None = None
-    lookup: object = None
-
-    def batches(self, batch_size, seed=0, labels=None, cache=True, skip_batches=0):
-        """Shuffled, repeated batches with static shapes for training.
-
-        The stream is a function of the position: element `p` of the stream
-        is example `shuffle_e(p mod n)` of epoch `e = p // n`, where
-        `shuffle_e` is a seeded permutation whose value at any index is computed
-        on its own (`tf.random.experimental.index_shuffle`; one op per batch,
-        see `shuffled_indices`). Starting at batch `k`
-        therefore costs the same for any `k`: a run resumed at step 10^6
-        reads its first batch as fast as a new one. Every epoch visits each
-        example once, and batches run across epoch boundaries (no partial
-        batch is dropped).
-
-        Args:
-            batch_size: global batch size (for the GAN trainer: d_steps times the critic batch).
-            seed: shuffling seed.
-            labels: include labels (default: when the source has classes).
-            cache: for a source too large to hold in memory, cache it anyway
-                (it is then read as a stream and shuffled with a buffer).
-            skip_batches: start after this many batches of the same stream,
-                so a run resumed at step N reads the batches an uninterrupted
-                run would.
-
-        Returns:
-            A `tf.data.Dataset` of `samples` or `(samples, labels)` batches,
-            `drop_remainder=True`, prefetched.
-        """
-        _validation.check_positive_integer("batch_size", batch_size)
-        if self.num_examples is not None and self.num_examples < batch_size:
-            raise ValueError(
-                f"{self.name} has {self.num_examples} examples, fewer than one batch of {batch_size}; "
-                "use a smaller batch size."
-            )
-        labels = self.num_classes is not None if labels is None else labels
-        lookup = self.lookup or self._in_memory_lookup()
-        if lookup is None:
-            dataset = self._streamed(cache, seed, skip_batches, batch_size).batch(batch_size, drop_remainder=True)
-        else:
-            dataset = positioned_stream(lookup, self.num_examples, seed, skip_batches * batch_size, batch_size)
-        if not labels:
-            dataset = dataset.map(lambda samples, labels: samples)
-        return dataset.prefetch(tf.data.AUTOTUNE)
-
-    def _in_memory_lookup(self):
-        """Reads the elements into memory (once) when they fit, for random access."""
-        if self.num_examples is None:
-            return None
-        sample_bytes = 4 * int(np.prod(self.sample_shape))
-        if self.num_examples * sample_bytes > RANDOM_ACCESS_BYTES:
-            return None
-        samples, labels = [], []
-        for sample_batch, label_batch in self.elements.batch(4096):
-            samples.append(sample_batch.numpy())
-            labels.append(label_batch.numpy())
-        self.lookup = array_lookup(np.concatenate(samples), np.concatenate(labels))
-        return self.lookup
-
-    def _streamed(self, cache, seed, skip_batches, batch_size):
-        """A source too large for memory: a shuffle buffer, and a resume that replays the stream."""
-        dataset = self.elements.cache() if cache else self.elements
-        buffer = min(self.num_examples or 10_000, 10_000)
-        dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
-        return dataset.skip(skip_batches * batch_size)
-
-
-def array_lookup(samples, labels):
-    """A `DataSource.lookup` over arrays held in memory."""
-    samples = tf.constant(samples)
-    labels = tf.constant(labels, tf.int32)
-    return lambda indices: (tf.gather(samples, indices), tf.gather(labels, indices))
-
-
-# The first seed word that `tf.random.experimental.index_shuffle` puts before a
-# two-word seed; the batched op below takes one three-word seed per position.
-_INDEX_SHUFFLE_SEED_WORD = 498247692
-
-
-def shuffled_indices(positions, num_examples, seed):
-    """The example at each stream position: `index_shuffle(p mod n, seed=[seed, p // n])`, for a batch of positions.
-
-    One op for the whole batch (a per-element `tf.data` map costs more CPU
-    time than a small model's step). Equal, position by position, to
-    `tf.random.experimental.index_shuffle(p % n, [seed, p // n], n - 1)`.
-    """
-    positions = tf.convert_to_tensor(positions, tf.int64)
-    epochs, offsets = positions // num_examples, positions % num_examples
-    words = tf.stack([tf.fill(tf.shape(positions), tf.constant(_INDEX_SHUFFLE_SEED_WORD, tf.int64)),
-                      tf.fill(tf.shape(positions), tf.constant(seed, tf.int64)), epochs], axis=1)
-    last = tf.fill(tf.shape(positions), tf.constant(num_examples - 1, tf.int64))
-    return tf.raw_ops.RandomIndexShuffle(index=offsets, seed=words, max_index=last, rounds=4)
-
-
-def positioned_stream(lookup, num_examples, seed, start, batch_size):
-    """The endless stream of shuffled batches from stream position `start` on.
-
-    Args:
-        lookup: a batch of indices -> (samples, labels), see `DataSource.lookup`.
-        num_examples: n, the number of examples.
-        seed: int seed of the permutations.
-        start: the first stream position (positions `p` run over epochs `p // n`).
-        batch_size: examples per batch.
-
-    Returns:
-        A `tf.data.Dataset` of `(samples, labels)` batches.
-    """
-    positions = tf.data.Dataset.range(start, np.iinfo(np.int64).max).batch(batch_size, drop_remainder=True)
-    return positions.map(lambda batch: lookup(shuffled_indices(batch, num_examples, seed)),
-                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_000, seed=0):
@@ -211,35 +65,19 @@ def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_00
 
 def _mixture(name, num_samples, seed):
     samples, components = mixtures.sample_mixture(name, num_samples, seed)
-    return DataSource(
-        name=name,
-        kind="points",
-        sample_shape=(2,),
-        num_classes=None,
-        elements=tf.data.Dataset.from_tensor_slices((samples, components)),
-        num_examples=num_samples,
-        means=mixtures.mixture_means(name),
-        lookup=array_lookup(samples, components),
-    )
+    return DataSource(name=name, kind="points", sample_shape=(2,), num_classes=None, arrays=(samples, components),
+                      means=mixtures.mixture_means(name))
 
 
 def _digits():
     train_x, train_y, test_x, test_y = digits_arrays()
-    return DataSource(
-        name="digits",
-        kind="images",
-        sample_shape=(8, 8, 1),
-        num_classes=10,
-        elements=tf.data.Dataset.from_tensor_slices((train_x, train_y)),
-        num_examples=len(train_x),
-        test_samples=test_x,
-        test_labels=test_y,
-        lookup=array_lookup(train_x, train_y),
-    )
+    return DataSource(name="digits", kind="images", sample_shape=(8, 8, 1), num_classes=10, arrays=(train_x, train_y),
+                      test_samples=test_x, test_labels=test_y)
 
 
 def _to_unit_range(image, image_size, channels):
     """uint8 image -> float32 in [-1, 1], resized and converted to `channels`."""
+    tf = import_tensorflow("tfds: and folder: datasets", _WITHOUT_TENSORFLOW)
     image = tf.convert_to_tensor(image)
     if channels == 3 and image.shape[-1] == 1:
         image = tf.image.grayscale_to_rgb(image)
@@ -252,6 +90,7 @@ def _to_unit_range(image, image_size, channels):
 
 
 def _tfds(spec, image_size, channels, data_dir):
+    tf = import_tensorflow("tfds: datasets", _WITHOUT_TENSORFLOW)
     import tensorflow_datasets as tfds
 
     name = spec[len("tfds:") :]
@@ -288,7 +127,7 @@ def _tfds(spec, image_size, channels, data_dir):
         kind="images",
         sample_shape=(size, size, channels),
         num_classes=num_classes,
-        elements=elements,
+        dataset=elements,
         num_examples=builder.info.splits[split].num_examples,
     )
 
@@ -341,6 +180,7 @@ def _folder(spec, image_size, channels):
     root = pathlib.Path(spec[len("folder:") :]).expanduser()
     if not root.is_dir():
         raise ValueError(f"{spec}: {root} is not a directory.")
+    tf = import_tensorflow("folder: datasets", _WITHOUT_TENSORFLOW)
     classes = sorted(path.name for path in root.iterdir() if path.is_dir())
     if classes:
         files = [(path, label) for label, name in enumerate(classes) for path in _images_in(root / name)]
@@ -365,7 +205,7 @@ def _folder(spec, image_size, channels):
         kind="images",
         sample_shape=(image_size, image_size, channels),
         num_classes=len(classes) if len(classes) > 1 else None,
-        elements=elements,
+        dataset=elements,
         num_examples=len(files),
         # Random access by file: decoded when read, never all held in memory.
         lookup=lambda indices: tf.map_fn(

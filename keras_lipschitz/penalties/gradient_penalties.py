@@ -378,7 +378,7 @@ def lazy_penalty(penalty_fn, step, every):
     if every == 1:
         return penalty_fn()
     return backend.cond(
-        ops.equal(ops.mod(ops.cast(step, "int64"), every), 0),
+        ops.equal(ops.mod(ops.cast(step, backend.COUNTER_DTYPE), every), 0),
         lambda: float(every) * ops.cast(penalty_fn(), "float32"),
         lambda: ops.zeros((), "float32"),
     )

@@ -46,7 +46,7 @@ SETTINGS = {
     "batch_size": "critic batch size (a generator step reads d_steps of them)",
     "steps": "generator steps",
     "steps_per_execution": "generator steps per compiled call (fewer calls for tiny models)",
-    "threads": "TensorFlow's intra- and inter-op threads (0: TensorFlow's default)",
+    "threads": "CPU threads of the runtime: TensorFlow's intra- and inter-op threads, XLA's on JAX (0: its default)",
 }
 DATA_KINDS = ("points", "images")
 

@@ -14,19 +14,16 @@ import os
 import pathlib
 import sys
 
+import no_tensorflow  # this script's folder is on the path
+
 BACKEND, OUT = sys.argv[1], pathlib.Path(sys.argv[2])
 OTHER = sys.argv[3] if len(sys.argv) > 3 else None
 os.environ["KERAS_BACKEND"] = BACKEND
 
-
-class _NoTensorFlow:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("tensorflow", "tensorflow_gan", "tensorflow_datasets"):
-            raise ImportError(f"{name} is refused: the JAX path must run without TensorFlow")
-
-
 if BACKEND == "jax":
-    sys.meta_path.insert(0, _NoTensorFlow())
+    no_tensorflow.block()
+    # Two CPU devices for the data-parallel case (the other cases run on the first one).
+    os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -218,6 +215,70 @@ def conditional_gan():
     return model
 
 
+def mixed_precision_training():
+    """Two fit steps under mixed_float16 (dynamic loss scaling) and mixed_bfloat16, from the same weights."""
+    data = inputs((8, 3), seed=22)
+    for policy in ("mixed_float16", "mixed_bfloat16"):
+        keras.config.set_dtype_policy(policy)
+        try:
+            model = gan()
+            model.fit(data, batch_size=8, shuffle=False, epochs=2, verbose=0)
+        finally:
+            keras.config.set_dtype_policy("float32")
+        record(f"mixed_training/{policy}/critic", np.concatenate([np.ravel(np.asarray(w, "float32"))
+                                                                  for w in model.discriminator.get_weights()]))
+        record(f"mixed_training/{policy}/loss_scaled",
+               isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer))
+        record(f"mixed_training/{policy}/kernel_dtype", str(model.discriminator.trainable_variables[0].dtype))
+
+
+def data_parallel():
+    """keras.distribution.DataParallel over two devices against one device, for the same global batches."""
+    import jax
+
+    from keras_lipschitz.trainers import presets
+
+    if BACKEND != "jax":
+        return
+    assert len(jax.devices()) == 2
+    data = inputs((240, 3), seed=19)
+    labels = np.arange(240, dtype="int32") % 2
+
+    def seeded_gan(preset, ema_decay):
+        from keras_lipschitz.architectures import mlp_discriminator, mlp_generator
+
+        generator = mlp_generator(latent_dim=2, data_dim=3, units=8)
+        critic = mlp_discriminator(data_dim=3, units=8, spectral_normalization=True)
+        set_seeded_weights(generator, 20)
+        set_seeded_weights(critic, 21)
+        model = GAN(generator, critic, latent_dim=2, seed=0, ema_decay=ema_decay)
+        model.compile(**preset)
+        return model
+
+    def runs():
+        unconditional = seeded_gan(presets.sngan(), ema_decay=0.9)
+        history = unconditional.fit(data[:128], batch_size=64, shuffle=False, epochs=2, verbose=0).history
+        # 5 critic steps on a global batch of 80; interpolates drawn over the global batch.
+        critic_steps = seeded_gan(presets.wgan_gp(), ema_decay=None)
+        critic_steps.fit(data, batch_size=80, shuffle=False, epochs=1, verbose=0)
+        conditional = conditional_gan()
+        conditional.fit(data[:128], labels[:128], batch_size=32, shuffle=False, epochs=1, verbose=0)
+        return history, (unconditional, critic_steps, conditional)
+
+    for name in ("one_device", "data_parallel"):
+        if name == "data_parallel":
+            keras.distribution.set_distribution(keras.distribution.DataParallel())
+        keras.utils.set_random_seed(0)
+        history, models = runs()
+        for model_name, model in zip(("sngan", "wgan_gp", "conditional"), models):
+            record(f"dp/{name}/{model_name}", np.concatenate([np.ravel(np.asarray(v.numpy(), "float64"))
+                                                              for v in checkpoint.state_variables(model)]))
+        record(f"dp/{name}/d_loss", history["d_loss"])
+        kernel = models[0].discriminator.trainable_variables[0].value
+        record(f"dp/{name}/devices", len(kernel.sharding.device_set))
+    keras.distribution.set_distribution(None)
+
+
 def evaluation_metrics():
     from keras_lipschitz import metrics
 
@@ -240,7 +301,7 @@ def saving():
 
 
 for case in (spectral_normalization, conditional_layers, gan_losses, gradient_penalties, training,
-             evaluation_metrics, saving):
+             mixed_precision_training, data_parallel, evaluation_metrics, saving):
     keras.utils.set_random_seed(0)
     case()
 np.savez(OUT / f"{BACKEND}.npz", **RESULTS)
