@@ -57,9 +57,9 @@ setup(
     ],
     extras_require={
         "onnx": ["tf2onnx", "onnxruntime"],
-        # Keras on JAX (KERAS_BACKEND=jax); CUDA wheels: pip install "jax[cuda12]".
+        # Keras on JAX (KERAS_BACKEND=jax); CUDA wheels: pip install "jax[cuda12]". optax: bench_jax_overhead.py.
         "jax": ["jax"],
-        "test": ["pytest>=8", "pytest-xdist", "tf2onnx", "onnxruntime", "jax"],
+        "test": ["pytest>=8", "pytest-xdist", "tf2onnx", "onnxruntime", "jax", "optax"],
     },
     entry_points={
         "console_scripts": [
