@@ -76,7 +76,8 @@ def test_command_on_jax_trains_evaluates_resumes_exactly_and_exports(tmp_path):
     assert results["step"] == 20 and results["classifier_test_accuracy"] > 0.9
     assert np.isfinite([results["fid"], results["kid"], results["class_kl"]]).all()
     assert "TensorBoard's event files need TensorFlow" in straight.stderr  # said once, not an error
-    assert json.loads((run / "config.json").read_text())["strategy"] == "default"
+    config = json.loads((run / "config.json").read_text())
+    assert config["strategy"] == "default" and config["keras_backend"] == "jax"
 
     # The JAX generator's outputs for fixed latents, then the export on TensorFlow from the same file.
     latents = np.random.default_rng(0).normal(size=(6, 64)).astype("float32")
@@ -131,6 +132,17 @@ def test_two_processes_joined_by_jax_distributed_match_one_process_on_two_device
     _run([*flags, "--out_dir=one_process"], tmp_path, devices=2)
     _assert_same_state(_state(tmp_path / "job", 20), _state(tmp_path / "one_process", 20))
     _assert_same_state(_state(tmp_path / "job" / "process-1", 20), _state(tmp_path / "job", 20))
+
+
+def test_a_run_resumes_only_on_the_backend_it_started_on(tmp_path):
+    # Its data stream is the backend's (tf.data or numpy): resuming elsewhere would read other batches.
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps({"gan": "sngan", "dataset": "ring8",
+                                                              "keras_backend": "tensorflow"}))
+    result = subprocess.run([*TRAIN, "--dataset=ring8", "--out_dir=run"], cwd=tmp_path, env=_environment(),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "keras_backend was 'tensorflow', now 'jax'" in result.stderr
 
 
 @pytest.mark.parametrize("backend, strategy, owner", [("jax", "mirrored", "tensorflow"),

@@ -109,7 +109,7 @@ RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "mixed_precision", "
 RECIPE_SETTINGS = ("architecture", "conditional", "conditioning", "classifier_loss", "spectral_normalization",
                    "generator_spectral_normalization", "attention_divisor", "weight_clipping", "loss", "penalty",
                    "d_steps", "optimizer", "learning_rate_schedule", "latent_dim", "shared_embedding_dim", "units",
-                   "critic_depth", "g_filters", "d_filters", "batch_size", "ema_decay", "ema_start")
+                   "critic_depth", "g_filters", "d_filters", "batch_size", "ema_decay", "ema_start", "keras_backend")
 # Everything else is a setting: a resumed run takes its new value and says so.
 # Learning rates are restored with the optimizers and set again afterwards.
 NOT_RECORDED = ("out_dir", "list_recipes")
@@ -292,7 +292,10 @@ def _run_settings(flag_values):
         raise app.UsageError(str(error)) from None
     others = {name: value for name, value in flag_values.items()
               if name not in NOT_RECORDED and name not in SETTING_FLAGS}
-    return {**others, **resolved}
+    import keras
+
+    # The data stream (tf.data on TensorFlow, numpy on JAX) depends on it: a run resumes on its own backend.
+    return {**others, **resolved, "keras_backend": keras.backend.backend()}
 
 
 def _checked_settings():
