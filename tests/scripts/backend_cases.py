@@ -41,6 +41,11 @@ def record(name, value):
     RESULTS[name] = np.asarray(ops.convert_to_numpy(value) if not isinstance(value, np.ndarray) else value)
 
 
+def state_vector(model):
+    """A compiled GAN's whole training state (`checkpoint.state_variables`) as one float64 vector."""
+    return np.concatenate([np.ravel(np.asarray(v.numpy(), "float64")) for v in checkpoint.state_variables(model)])
+
+
 def set_seeded_weights(model, seed, scale=0.3):
     rng = np.random.default_rng(seed)
     for variable in model.weights:
@@ -180,8 +185,7 @@ def training():
     checkpoint.restore(resumed, path)
     resumed.fit(data, batch_size=8, shuffle=False, epochs=2, verbose=0)
     for name, model in (("straight", straight), ("resumed", resumed)):
-        record(f"resume/{name}", np.concatenate([np.ravel(np.asarray(v.numpy(), "float64"))
-                                                 for v in checkpoint.state_variables(model)]))
+        record(f"resume/{name}", state_vector(model))
 
     bad = gan()
     before = [np.array(w) for w in bad.discriminator.get_weights()]
@@ -198,8 +202,7 @@ def training():
     checkpoint.restore(resumed, checkpoint.save(first, OUT / f"resume_conditional_{BACKEND}.npz"))
     resumed.fit(data, labels, batch_size=8, shuffle=False, epochs=2, verbose=0)
     for name, model in (("straight", straight), ("resumed", resumed)):
-        record(f"resume_conditional/{name}", np.concatenate([np.ravel(np.asarray(v.numpy(), "float64"))
-                                                             for v in checkpoint.state_variables(model)]))
+        record(f"resume_conditional/{name}", state_vector(model))
 
 
 def conditional_gan():
@@ -271,8 +274,7 @@ def data_parallel():
         keras.utils.set_random_seed(0)
         history, models = runs()
         for model_name, model in zip(("sngan", "wgan_gp", "conditional"), models):
-            record(f"dp/{name}/{model_name}", np.concatenate([np.ravel(np.asarray(v.numpy(), "float64"))
-                                                              for v in checkpoint.state_variables(model)]))
+            record(f"dp/{name}/{model_name}", state_vector(model))
         record(f"dp/{name}/d_loss", history["d_loss"])
         kernel = models[0].discriminator.trainable_variables[0].value
         record(f"dp/{name}/devices", len(kernel.sharding.device_set))
