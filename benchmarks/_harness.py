@@ -1,5 +1,7 @@
-"""Timing helpers shared by the benchmarks: interleaved rounds, paired ratios."""
+"""Timing helpers shared by the benchmarks: interleaved rounds, paired ratios. Imports no TensorFlow (the
+JAX benchmarks run where it is not installed)."""
 
+import importlib.metadata
 import json
 import os
 import pathlib
@@ -9,7 +11,6 @@ import statistics
 import time
 
 import keras
-import tensorflow as tf
 
 WARMUP_STEPS = 5
 
@@ -43,6 +44,26 @@ def paired_ratio(samples, reference_samples):
     return statistics.median(a / b for a, b in zip(samples, reference_samples))
 
 
+def alternating_times(run_by_name, steps, rounds):
+    """Seconds per step of each `run_by_name[name]()` (which runs `steps` steps), one sample per round,
+    the order reversed every other round (ABBA) so that drift of the machine hits all alike."""
+    seconds = {name: [] for name in run_by_name}
+    order = list(run_by_name)
+    for round_index in range(rounds):
+        for name in order if round_index % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            run_by_name[name]()
+            seconds[name].append((time.perf_counter() - start) / steps)
+    return seconds
+
+
+def _version(package):
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def median_ms(samples):
     return 1e3 * statistics.median(samples)
 
@@ -51,8 +72,9 @@ def environment():
     return {
         "device": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
-        "tensorflow": tf.__version__,
+        "tensorflow": _version("tensorflow"),
         "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
     }
 
 

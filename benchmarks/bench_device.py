@@ -22,7 +22,6 @@ import json
 import os
 import pathlib
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+import _harness  # noqa: E402
 from keras_lipschitz import layers  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent
@@ -80,23 +80,13 @@ def critic_step_times(batch, steps, rounds):
         name = f"WGAN step, {'gradient penalty' if penalty else 'no penalty'}"
         timers[name] = _fit_timer(lambda gan=gan: gan.fit(real, batch_size=batch, epochs=1, steps_per_epoch=steps,
                                                              verbose=0))
-    return _interleaved(timers, steps, rounds)
+    seconds = _harness.alternating_times(timers, steps, rounds)
+    return {name: _harness.median_ms(values) for name, values in seconds.items()}
 
 
 def _fit_timer(run):
     run()  # warm-up: trace and compile
     return run
-
-
-def _interleaved(timers, steps, rounds):
-    seconds = {name: [] for name in timers}
-    order = list(timers)
-    for round_index in range(rounds):
-        for name in order if round_index % 2 == 0 else order[::-1]:
-            start = time.perf_counter()
-            timers[name]()
-            seconds[name].append((time.perf_counter() - start) / steps)
-    return {name: 1e3 * statistics.median(values) for name, values in seconds.items()}
 
 
 def _subprocess(command, out):

@@ -21,7 +21,9 @@ ROOT = pathlib.Path(__file__).parent.parent
 
 
 def test_device_script_runs_under_jax_without_tensorflow_and_writes_its_report(tmp_path):
+    # As `python benchmarks/bench_device.py` would: the script's folder (its helpers) on the path.
     code = ("import runpy, sys\n"
+            f"sys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
             f"sys.argv = ['bench_device.py', '--out', {str(tmp_path / 'device')!r}, '--quick']\n"
             f"runpy.run_path({str(ROOT / 'benchmarks' / 'bench_device.py')!r}, run_name='__main__')\n"
             "print('tensorflow imported:', 'tensorflow' in sys.modules)\n")

@@ -1,10 +1,12 @@
-"""Conditional GANs: conditional BN, the projection head, truncation, and the conditional trainer."""
+"""Conditional GANs: conditional BN, the projection head, truncation, and the conditional trainer; on TensorFlow
+and JAX."""
 
 import keras
 import numpy as np
 import pytest
 import scipy.stats
-import tensorflow as tf
+import tensorflow as tf  # tf.data inputs and tf.distribute
+from keras import ops
 
 from keras_lipschitz.architectures import dcgan_discriminator
 from keras_lipschitz.architectures import dcgan_generator
@@ -17,6 +19,11 @@ from keras_lipschitz.layers import ClassProjection
 from keras_lipschitz.layers import ConditionalBatchNormalization
 from keras_lipschitz.trainers import GAN
 from keras_lipschitz.trainers import presets
+from on_backend import compiled
+from on_backend import gradients
+from on_backend import inference
+from on_backend import input_gradient
+from on_backend import tensorflow_only
 
 RNG = np.random.default_rng(0)
 CLASSES = 3
@@ -94,7 +101,7 @@ def test_conditional_layers_round_trip_through_keras_files(tmp_path):
         path = tmp_path / f"{model.name}.keras"
         model.save(path)
         loaded = keras.saving.load_model(path, safe_mode=True)
-        np.testing.assert_array_equal(loaded(inputs), model(inputs))
+        np.testing.assert_array_equal(inference(loaded)(inputs), inference(model)(inputs))
 
 
 @pytest.mark.parametrize("truncation", [0.5, 1.0, 2.0])
@@ -110,8 +117,8 @@ def test_truncated_latents_follow_the_truncated_normal(truncation):
 def test_untruncated_latents_are_standard_normal_and_truncation_compiles():
     draws = np.asarray(normal_latents((20000,), seed=2))
     assert scipy.stats.kstest(draws, scipy.stats.norm.cdf).pvalue > 1e-3
-    compiled = tf.function(lambda: normal_latents((64, 4), seed=3, truncation=1.0), jit_compile=True)
-    assert np.abs(compiled().numpy()).max() <= 1.0
+    truncated = compiled(lambda: normal_latents((64, 4), seed=3, truncation=1.0), jit_compile=True)
+    assert np.abs(np.asarray(truncated())).max() <= 1.0
     for bad in (0.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="truncation"):
             normal_latents((2, 2), truncation=bad)
@@ -139,7 +146,7 @@ def test_conditional_fit_matches_an_independent_training_loop():
     gan.compile(d_optimizer=_sgd(), g_optimizer=_sgd(), loss="hinge", penalty="r1", penalty_weight=1.0, d_steps=2)
     gan.fit(DATA, LABELS, batch_size=64, epochs=1, shuffle=False, verbose=0)
 
-    # Plain TensorFlow: hinge loss and R1 (gamma/2 E||grad D(x, y)||^2) on
+    # An eager loop: hinge loss and R1 (gamma/2 E||grad D(x, y)||^2) on
     # the real batch written out; fakes use the real batch's labels.
     generator, critic = _conditional_models()
     generator.set_weights(weights[0])
@@ -151,22 +158,20 @@ def test_conditional_fit_matches_an_independent_training_loop():
         parts = [(DATA[start + k:start + 64:2], LABELS[start + k:start + 64:2]) for k in range(2)]
         for real, labels in parts:
             z = keras.random.normal((32, 2), seed=seeds)
-            real, labels = tf.constant(real), tf.constant(labels)
-            with tf.GradientTape() as tape:
-                with tf.GradientTape() as inner:
-                    inner.watch(real)
-                    real_scores = critic([real, labels], training=True)
-                    total_score = tf.reduce_sum(real_scores)
-                input_gradients = inner.gradient(total_score, real)
-                r1 = 0.5 * tf.reduce_mean(tf.reduce_sum(tf.square(input_gradients), axis=1))
+            labels = ops.convert_to_tensor(labels)
+
+            def critic_loss(tape, real=real, labels=labels, z=z):
+                real_scores = critic([ops.convert_to_tensor(real), labels], training=True)
+                input_gradients = input_gradient(lambda x: ops.sum(critic([x, labels], training=True)), real)
+                r1 = 0.5 * ops.mean(ops.sum(ops.square(input_gradients), axis=1))
                 fake_scores = critic([generator([z, labels], training=True), labels], training=True)
-                loss = tf.reduce_mean(tf.nn.relu(1.0 - real_scores)) + tf.reduce_mean(tf.nn.relu(1.0 + fake_scores))
-                loss += r1
-            d_optimizer.apply(tape.gradient(loss, critic.trainable_variables), critic.trainable_variables)
+                return ops.mean(ops.relu(1.0 - real_scores)) + ops.mean(ops.relu(1.0 + fake_scores)) + r1
+
+            d_optimizer.apply(gradients(critic_loss, critic.trainable_variables)[1], critic.trainable_variables)
         z = keras.random.normal((32, 2), seed=seeds)
-        with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(critic([generator([z, labels], training=True), labels], training=True))
-        g_optimizer.apply(tape.gradient(loss, generator.trainable_variables), generator.trainable_variables)
+        _, grads = gradients(lambda tape: -ops.mean(critic([generator([z, labels], training=True), labels],
+                                                           training=True)), generator.trainable_variables)
+        g_optimizer.apply(grads, generator.trainable_variables)
 
     for ours, reference in ((gan.generator, generator), (gan.discriminator, critic)):
         for a, b in zip(ours.get_weights(), reference.get_weights()):
@@ -182,6 +187,7 @@ def _synchronized_generator():
     return keras.Model([z, labels], keras.layers.Dense(2)(keras.layers.ReLU()(x)))
 
 
+@tensorflow_only
 def test_conditional_mirrored_strategy_matches_one_device(two_replicas):
     # Per-replica batch statistics would differ from the one-device ones;
     # cross-replica (synchronized) conditional BN computes the same.
@@ -216,9 +222,10 @@ def test_conditional_architectures_use_their_labels():
         _randomize(generator)
         _randomize(discriminator)
         first, second = np.array([0, 1]), np.array([2, 2])
-        assert generator([z, first]).shape == (2, 32, 32, 3)
-        assert not np.allclose(generator([z, first]), generator([z, second]), atol=1e-4)
-        assert not np.allclose(discriminator([images, first]), discriminator([images, second]), atol=1e-4)
+        generate, score = inference(generator), inference(discriminator)
+        assert generate([z, first]).shape == (2, 32, 32, 3)
+        assert not np.allclose(generate([z, first]), generate([z, second]), atol=1e-4)
+        assert not np.allclose(score([images, first]), score([images, second]), atol=1e-4)
         GAN(generator, discriminator, latent_dim=16, num_classes=CLASSES)  # shapes chain
 
 
@@ -231,7 +238,7 @@ def test_sampling_labels_and_truncation():
     samples = gan.sample(4, labels=[2, 2, 1, 0], truncation=1.0)
     gan.seed_generator.state.assign(seeds_state)
     z = normal_latents((4, 2), seed=gan.seed_generator, truncation=1.0)
-    np.testing.assert_allclose(samples, generator([z, tf.constant([2, 2, 1, 0])]), atol=1e-6)
+    np.testing.assert_allclose(samples, generator([z, ops.convert_to_tensor([2, 2, 1, 0])]), atol=1e-6)
     with pytest.raises(ValueError, match="outside"):
         gan.sample(2, labels=[0, 3])
     with pytest.raises(ValueError, match="2 samples but 3 labels"):

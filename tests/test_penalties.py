@@ -1,12 +1,14 @@
-"""Gradient penalties against TF-GAN and closed forms; OrthogonalRegularizer."""
+"""Gradient penalties against TF-GAN and closed forms; OrthogonalRegularizer. On TensorFlow and JAX."""
 
 import keras
 import numpy as np
 import pytest
 import scipy.stats
-import tensorflow as tf
+import tensorflow as tf  # TF-GAN's reference, on a TensorFlow twin of the critic on either backend
+from keras import ops
 
 from keras_lipschitz import _tfgan
+from keras_lipschitz import backend
 from keras_lipschitz.penalties import OrthogonalRegularizer
 from keras_lipschitz.penalties import critic_input_gradients
 from keras_lipschitz.penalties import dragan_penalty
@@ -14,6 +16,13 @@ from keras_lipschitz.penalties import gradient_penalty
 from keras_lipschitz.penalties import lazy_penalty
 from keras_lipschitz.penalties import r1_penalty
 from keras_lipschitz.penalties import r2_penalty
+from on_backend import TensorFlowTwin
+from on_backend import compiled
+from on_backend import compiled_with_state
+from on_backend import dtype_name
+from on_backend import gradients
+from on_backend import jacobian
+from on_backend import tensorflow_only
 
 RNG = np.random.default_rng(11)
 
@@ -51,14 +60,14 @@ def _interpolates(real, fake, eps):
     return eps * real + (1 - eps) * fake
 
 
-def _tfgan_penalty(critic, interpolates, **kwargs):
-    """TF-GAN's penalty at exactly these points (graph mode only).
+def _tfgan_penalty(twin, interpolates, **kwargs):
+    """TF-GAN's penalty of a `TensorFlowTwin` at exactly these points (graph mode only).
 
     real == generated == interpolates makes TF-GAN's own interpolation the
     identity, so both implementations see the same points.
     """
     return _tfgan.losses_impl().wasserstein_gradient_penalty(
-        interpolates, interpolates, None, lambda x, _: critic(x), "critic", **kwargs
+        interpolates, interpolates, None, lambda x, _: twin(x), "critic", **kwargs
     )
 
 
@@ -70,11 +79,13 @@ def test_parity_with_tfgan_wasserstein_gradient_penalty(one_sided, target):
     eps = RNG.uniform(size=(8,)).astype("float32")
     interpolates = _interpolates(real, fake, eps)
 
-    @tf.function
-    def reference():
-        return _tfgan_penalty(critic, interpolates, target=target, one_sided=one_sided)
+    twin = TensorFlowTwin(critic)
 
     @tf.function
+    def reference():
+        return _tfgan_penalty(twin, interpolates, target=target, one_sided=one_sided)
+
+    @compiled
     def ours():
         return gradient_penalty(
             critic, real, fake, weight=1.0, target=target, one_sided=one_sided, interpolation_weights=eps
@@ -97,16 +108,14 @@ def test_parity_with_tfgan_on_a_patch_critic(shape):
     critic = _patch_critic(shape)
     real, fake = _images(), _images()
     eps = RNG.uniform(size=(8,)).astype("float32")
-    expected = float(tf.function(lambda: _tfgan_penalty(critic, _interpolates(real, fake, eps)))())
+    twin = TensorFlowTwin(critic)
+    expected = float(tf.function(lambda: _tfgan_penalty(twin, _interpolates(real, fake, eps)))())
     ours = float(gradient_penalty(critic, real, fake, weight=1.0, interpolation_weights=eps))
     assert ours == pytest.approx(expected, rel=1e-5)
     # ... and R1 is gamma / 2 * ||d sum(logits) / dx||^2, against an explicit Jacobian.
-    images = tf.constant(real)
-    with tf.GradientTape() as tape:
-        tape.watch(images)
-        logits = critic(images)
-    jacobian = tape.batch_jacobian(logits, images).numpy().reshape(8, 4, -1)
-    expected_r1 = np.mean(0.5 * 2.0 * np.sum(jacobian.sum(axis=1) ** 2, axis=1))
+    full = jacobian(lambda x: critic(x), real).reshape(8, 4, 8, -1)
+    per_sample = full[np.arange(8), :, np.arange(8)]  # d logits_i / d x_i: (8, 4, 72)
+    expected_r1 = np.mean(0.5 * 2.0 * np.sum(per_sample.sum(axis=1) ** 2, axis=1))
     assert float(r1_penalty(critic, real, gamma=2.0)) == pytest.approx(expected_r1, rel=1e-5)
 
 
@@ -115,7 +124,7 @@ def test_penalty_weight_can_be_a_variable_for_schedules():
     real, fake = _images(), _images()
     eps = RNG.uniform(size=(8,)).astype("float32")
     weight = keras.Variable(2.0, trainable=False)
-    step = tf.function(lambda: gradient_penalty(critic, real, fake, weight=weight, interpolation_weights=eps))
+    step = compiled(lambda: gradient_penalty(critic, real, fake, weight=weight, interpolation_weights=eps))
     at_two = float(step())
     weight.assign(0.5)  # a schedule lowers it between steps: the same traced step sees the new value
     assert float(step()) == pytest.approx(at_two / 4, rel=1e-6)
@@ -131,19 +140,21 @@ def test_penalty_gradient_matches_tfgan_double_backprop(pass_tape):
     eps = RNG.uniform(size=(8,)).astype("float32")
     interpolates = _interpolates(real, fake, eps)
 
-    @tf.function
-    def gradients(use_tfgan):
-        with tf.GradientTape() as tape:
-            if use_tfgan:
-                penalty = _tfgan_penalty(critic, interpolates)
-            else:
-                outer = tape if pass_tape else None
-                penalty = gradient_penalty(critic, real, fake, weight=1.0, interpolation_weights=eps, tape=outer)
-        return tape.gradient(penalty, critic.trainable_variables)
+    twin = TensorFlowTwin(critic)
 
-    ours, expected = gradients(False), gradients(True)
-    # The last bias does not move the input gradient: None on both sides.
-    assert [g is None for g in ours] == [g is None for g in expected] == [False, False, False, True]
+    @tf.function
+    def reference():
+        with tf.GradientTape() as tape:
+            penalty = _tfgan_penalty(twin, interpolates)
+        return tape.gradient(penalty, twin.variables)
+
+    _, ours = compiled(lambda: gradients(
+        lambda tape: gradient_penalty(critic, real, fake, weight=1.0, interpolation_weights=eps,
+                                      tape=tape if pass_tape else None), critic.trainable_variables))()
+    expected = reference()
+    # The last bias does not move the input gradient: TF-GAN has no gradient for it, ours is zero.
+    assert [g is None for g in expected] == [False, False, False, True]
+    np.testing.assert_array_equal(ours[3], 0.0)
     for a, b in zip(ours[:3], expected[:3]):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
 
@@ -181,10 +192,10 @@ class _Quadratic(keras.layers.Layer):
 
     def __init__(self, matrix):
         super().__init__()
-        self.matrix = tf.constant(matrix)
+        self.matrix = matrix
 
     def call(self, x, training=None):
-        return 0.5 * tf.reduce_sum(x * tf.matmul(x, self.matrix), axis=1, keepdims=True)
+        return 0.5 * ops.sum(x * ops.matmul(x, self.matrix), axis=1, keepdims=True)
 
 
 def test_r1_and_r2_of_a_quadratic_critic_in_closed_form():
@@ -217,7 +228,7 @@ def test_interpolation_weights_are_uniform_on_the_unit_interval():
     per_sample = gradient_penalty(
         critic, np.ones((4000, 1), "float32"), np.zeros((4000, 1), "float32"), weight=1.0, epsilon=0.0, reduction="none"
     )
-    eps = 1.0 - np.sqrt(per_sample.numpy())  # |eps - 1| with eps in [0, 1]
+    eps = 1.0 - np.sqrt(np.asarray(per_sample))  # |eps - 1| with eps in [0, 1]
     assert eps.min() >= 0.0 and eps.max() <= 1.0
     assert scipy.stats.kstest(eps, "uniform").pvalue > 1e-3
     assert scipy.stats.kstest(np.clip(eps * 4 - 2, -5, 5), "norm").pvalue < 1e-6  # not a normal
@@ -228,7 +239,7 @@ def test_dragan_interpolates_stay_near_real_data():
     real = RNG.normal(size=(256, 2)).astype("float32")
     per_sample = dragan_penalty(critic, real, weight=1.0, seed=3, reduction="none")
     # grad = x_hat, x_hat = real + t * 0.5 * std(real) * u with t, u in [0, 1].
-    distance = np.sqrt(per_sample.numpy()) + 1 - np.linalg.norm(real, axis=1)  # |x_hat| - |real| when |x_hat| > 1
+    distance = np.sqrt(np.asarray(per_sample)) + 1 - np.linalg.norm(real, axis=1)  # |x_hat| - |real| when |x_hat| > 1
     assert np.all(np.abs(distance[np.linalg.norm(real, axis=1) > 1.5]) <= 0.5 * real.std() * np.sqrt(2) + 1e-4)
     assert float(dragan_penalty(critic, real, seed=3)) == pytest.approx(10 * float(np.mean(per_sample)), rel=1e-5)
 
@@ -237,8 +248,8 @@ def test_lazy_penalty_scales_by_the_interval_and_skips_other_steps():
     critic, w = _linear_critic()
     real = RNG.normal(size=(4, 5)).astype("float32")
     full = float(r1_penalty(critic, real))
-    step = tf.Variable(0, dtype="int64")
-    lazy = tf.function(lambda: lazy_penalty(lambda: r1_penalty(critic, real), step, every=4))
+    step = keras.Variable(0, dtype=backend.COUNTER_DTYPE, trainable=False)
+    lazy = compiled(lambda: lazy_penalty(lambda: r1_penalty(critic, real), step, every=4))
     values = []
     for value in range(9):
         step.assign(value)
@@ -253,7 +264,7 @@ def test_lazy_penalty_scales_by_the_interval_and_skips_other_steps():
 def test_conditional_critic_gets_labels_passed_through():
     critic = _conv_critic(conditional=True)
     real, fake = _images(), _images()
-    labels = tf.constant(RNG.integers(0, 3, 8).astype("int32"))
+    labels = ops.convert_to_tensor(RNG.integers(0, 3, 8).astype("int32"))
     eps = RNG.uniform(size=(8,)).astype("float32")
     ours = gradient_penalty(critic, real, fake, labels, interpolation_weights=eps, reduction="none")
     # Oracle: the same penalty with the labels bound into a one-input critic.
@@ -270,19 +281,17 @@ def test_jit_compile_matches_eager():
     eps = RNG.uniform(size=(8,)).astype("float32")
 
     def step():
-        with tf.GradientTape() as tape:
-            penalty = gradient_penalty(critic, real, fake, interpolation_weights=eps)
-        return penalty, tape.gradient(penalty, critic.trainable_variables)
+        return gradients(lambda tape: gradient_penalty(critic, real, fake, interpolation_weights=eps),
+                         critic.trainable_variables)
 
     eager_penalty, eager_grads = step()
-    xla_penalty, xla_grads = tf.function(step, jit_compile=True)()
+    xla_penalty, xla_grads = compiled(step, jit_compile=True)()
     assert float(xla_penalty) == pytest.approx(float(eager_penalty), rel=1e-5)
-    assert [g is None for g in xla_grads] == [g is None for g in eager_grads]
     for a, b in zip(xla_grads, eager_grads):
-        if a is not None:
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
+@tensorflow_only
 def test_mirrored_strategy_sums_to_the_single_device_value(two_replicas):
     with two_replicas.scope():
         critic = _conv_critic()
@@ -313,10 +322,9 @@ def test_low_precision_critic_agrees_with_float32(policy, tolerance):
     eps = RNG.uniform(size=(8,)).astype("float32")
     expected = gradient_penalty(full, real, fake, interpolation_weights=eps, reduction="none")
     value = gradient_penalty(low, real, fake, interpolation_weights=eps, reduction="none")
-    assert value.dtype == tf.float32
+    assert dtype_name(value) == "float32"
     np.testing.assert_allclose(value, expected, rtol=tolerance, atol=tolerance)
-    gradients = critic_input_gradients(low, real)
-    assert gradients.dtype == tf.float32
+    assert dtype_name(critic_input_gradients(low, real)) == "float32"
 
 
 # ---------------------------------------------------------------------------
@@ -356,12 +364,12 @@ def test_bad_inputs_are_explained():
     with pytest.raises(ValueError, match="same shape"):
         gradient_penalty(critic, real, real[:, :4])
     with pytest.raises(ValueError, match="same dtype"):
-        gradient_penalty(critic, real, real.astype("float64"))
+        gradient_penalty(critic, real, real.astype("float16"))
     with pytest.raises(ValueError, match="floating-point"):
         gradient_penalty(critic, real.astype("int32"), real.astype("int32"))
     batch_mean = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="one score per sample"):
-        gradient_penalty(lambda x, training=True: tf.reduce_mean(batch_mean(x)), real, real)
+        gradient_penalty(lambda x, training=True: ops.mean(batch_mean(x)), real, real)
     with pytest.raises(ValueError, match="one score per sample"):
         r1_penalty(lambda x, training=True: batch_mean(x)[:2], real)
     for argument, value in [("weight", -1.0), ("target", 0.0), ("epsilon", float("nan")), ("gradient_scale", 0)]:
@@ -379,10 +387,6 @@ def test_bad_inputs_are_explained():
 # The piecewise-linear fast path (tape=...).
 
 
-def _zeros_for_none(grads, variables):
-    return [tf.zeros_like(v.value) if g is None else g for g, v in zip(grads, variables)]
-
-
 @pytest.mark.parametrize("jit_compile", [False, True])
 @pytest.mark.parametrize("penalty", ["gp", "r1"])
 def test_tape_fast_path_gives_the_same_penalty_and_gradients(penalty, jit_compile):
@@ -390,22 +394,21 @@ def test_tape_fast_path_gives_the_same_penalty_and_gradients(penalty, jit_compil
     real, fake = _images(), _images()
     eps = RNG.uniform(size=(8,)).astype("float32")
 
-    @tf.function(jit_compile=jit_compile)
+    # On JAX there is no tape (tape=None): the two steps are the same computation.
     def step(fast):
-        with tf.GradientTape() as tape:
+        def value(tape):
             outer = tape if fast else None
             if penalty == "gp":
-                value = gradient_penalty(critic, real, fake, interpolation_weights=eps, tape=outer)
-            else:
-                value = r1_penalty(critic, real, tape=outer)
-        grads = tape.gradient(value, critic.trainable_variables)
-        return value, _zeros_for_none(grads, critic.trainable_variables)
+                return gradient_penalty(critic, real, fake, interpolation_weights=eps, tape=outer)
+            return r1_penalty(critic, real, tape=outer)
+
+        return compiled(lambda: gradients(value, critic.trainable_variables), jit_compile=jit_compile)()
 
     (slow_value, slow_grads), (fast_value, fast_grads) = step(False), step(True)
     assert float(fast_value) == pytest.approx(float(slow_value), rel=1e-6)
     for a, b in zip(fast_grads, slow_grads):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
-    assert max(float(tf.reduce_max(tf.abs(g))) for g in fast_grads) > 0
+    assert max(float(np.max(np.abs(g))) for g in fast_grads) > 0
 
 
 def test_piecewise_linear_detection():
@@ -454,17 +457,23 @@ def test_mixed_float16_critic_step_keeps_a_healthy_loss_scale():
     optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
     optimizer.build(critic.trainable_variables)
 
-    @tf.function
+    seeds = keras.random.SeedGenerator(0)  # the interpolation weights' draws, part of the compiled step's state
+
+    def losses(real, fake, tape):
+        penalty = gradient_penalty(critic, real, fake, tape=tape, seed=seeds)
+        scores = ops.cast(critic(real), "float32") - ops.cast(critic(fake), "float32")
+        return -ops.mean(scores) + penalty, penalty
+
     def step(real, fake):
-        with tf.GradientTape() as tape:
-            penalty = gradient_penalty(critic, real, fake, tape=tape)
-            scores = tf.cast(critic(real), "float32") - tf.cast(critic(fake), "float32")
-            loss = -tf.reduce_mean(scores) + penalty
-            scaled = optimizer.scale_loss(loss)
-        grads = tape.gradient(scaled, critic.trainable_variables)
-        optimizer.apply(_zeros_for_none(grads, critic.trainable_variables), critic.trainable_variables)
+        def scaled_loss(tape):
+            loss, penalty = losses(real, fake, tape)
+            return optimizer.scale_loss(loss), (loss, penalty)
+
+        _, (loss, penalty), grads = backend.value_and_gradients(scaled_loss, critic.trainable_variables)
+        backend.apply(optimizer, grads, critic.trainable_variables)
         return loss, penalty
 
+    step = compiled_with_state(step, critic.variables + optimizer.variables + [seeds.state])
     rng = np.random.default_rng(0)
     for _ in range(20):
         real = rng.uniform(-1, 1, (32, 16, 16, 3)).astype("float32")

@@ -2,7 +2,8 @@
 
 Oracles: numpy SVD of the kernel viewed as a matrix (written here, not taken
 from the library), the largest singular value of the explicit Jacobian of
-small convolutions, and autodiff through W / sigma_svd(W) with tf.linalg.svd.
+small convolutions, and autodiff through W / sigma_svd(W) with the backend's
+SVD. Runs on TensorFlow and JAX (tests/on_backend.py).
 """
 
 import math
@@ -10,9 +11,12 @@ import math
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from keras_lipschitz.layers import SpectralNormalization
+from on_backend import gradients
+from on_backend import jacobian
+from on_backend import training_call
 
 RNG = np.random.default_rng(7)
 
@@ -96,7 +100,7 @@ def _case_id(case):
 
 def _converge(wrapper, inputs, calls=4):
     """Advances the power iteration by `calls` training calls (traced once)."""
-    step = tf.function(lambda: wrapper(inputs, training=True))
+    step = training_call(wrapper, inputs)
     for _ in range(calls):
         step()
 
@@ -182,12 +186,9 @@ def _linear_copy(layer):
 
 
 def _jacobian_matrix(layer, input_shape):
-    x = tf.zeros((1,) + tuple(input_shape[1:]))
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = layer(x)
-    jacobian = tape.jacobian(y, x)
-    return tf.reshape(jacobian, (int(np.prod(y.shape)), int(np.prod(x.shape)))).numpy()
+    x = np.zeros((1,) + tuple(input_shape[1:]), "float32")
+    matrix = jacobian(lambda x: layer(x, training=False), x)
+    return matrix.reshape(-1, x.size)
 
 
 def _true_operator_norm(layer, kernel_name, input_shape):
@@ -237,12 +238,7 @@ def test_operator_mode_makes_the_layer_exactly_k_lipschitz(lipschitz_constant):
     )
     input_shape = (1, 6, 6, 3)
     _converge(wrapper, _normal(*input_shape), calls=3)
-    x = tf.zeros(input_shape)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = wrapper(x, training=False)
-    jacobian = tf.reshape(tape.jacobian(y, x), (int(np.prod(y.shape)), x.shape.num_elements()))
-    assert _top_singular_value(jacobian) == pytest.approx(lipschitz_constant, rel=1e-4)
+    assert _top_singular_value(_jacobian_matrix(wrapper, input_shape)) == pytest.approx(lipschitz_constant, rel=1e-4)
 
 
 def test_reshaped_kernel_underestimates_the_convolution_within_sqrt_kh_kw():
@@ -267,26 +263,27 @@ def test_reshaped_kernel_underestimates_the_convolution_within_sqrt_kh_kw():
 
 
 def _svd_sigma(matrix):
-    return tf.linalg.svd(matrix, compute_uv=False)[0]
+    return ops.svd(matrix, compute_uv=False)[0]
 
 
-def _dense_oracle_output(kernel, bias, x):
-    return tf.matmul(x, kernel / _svd_sigma(kernel)) + bias
+def _dense_oracle_output(kernel, bias, x, sigma=None):
+    sigma = _svd_sigma(kernel) if sigma is None else sigma
+    return ops.matmul(x, kernel / sigma) + bias
 
 
-def _conv_oracle_output(kernel, bias, x):
-    normalized = kernel / _svd_sigma(tf.reshape(kernel, (-1, kernel.shape[-1])))
-    return tf.nn.conv2d(x, normalized, strides=1, padding="VALID") + bias
+def _conv_oracle_output(kernel, bias, x, sigma=None):
+    sigma = _svd_sigma(ops.reshape(kernel, (-1, kernel.shape[-1]))) if sigma is None else sigma
+    return ops.conv(x, kernel / sigma, strides=1, padding="valid") + bias
 
 
-def _conv_operator_oracle_output(kernel, bias, x):
+def _conv_operator_oracle_output(kernel, bias, x, sigma=None):
     # The convolution as an explicit matrix (one basis image per row), so
-    # tf.linalg.svd gives its exact norm, differentiable in the kernel.
-    size = int(np.prod(x.shape[1:]))
-    basis = tf.reshape(tf.eye(size), (size,) + tuple(x.shape[1:]))
-    operator = tf.reshape(tf.nn.conv2d(basis, kernel, strides=1, padding="SAME"), (size, -1))
-    normalized = kernel / _svd_sigma(operator)
-    return tf.nn.conv2d(x, normalized, strides=1, padding="SAME") + bias
+    # the SVD gives its exact norm, differentiable in the kernel.
+    if sigma is None:
+        size = int(np.prod(x.shape[1:]))
+        basis = ops.reshape(ops.eye(size), (size,) + tuple(x.shape[1:]))
+        sigma = _svd_sigma(ops.reshape(ops.conv(basis, kernel, strides=1, padding="same"), (size, -1)))
+    return ops.conv(x, kernel / sigma, strides=1, padding="same") + bias
 
 
 GRADIENT_CASES = [
@@ -309,30 +306,18 @@ def test_gradient_flows_through_sigma_like_svd_autodiff(case):
     _converge(wrapper, x, calls=2)
     weights = RNG.normal(size=wrapper(x).shape).astype("float32")
     kernel, bias = wrapper.layer.kernel, wrapper.layer.bias
-    with tf.GradientTape() as tape:
-        ours = tf.reduce_sum(wrapper(x, training=True) * weights)
-    grads = tape.gradient(ours, [kernel.value, bias.value])
+    ours, grads = gradients(lambda tape: ops.sum(wrapper(x, training=True) * weights), [kernel, bias])
 
-    kernel_value = tf.constant(kernel.numpy())
-    bias_value = tf.constant(bias.numpy())
-    with tf.GradientTape() as tape:
-        tape.watch([kernel_value, bias_value])
-        expected = tf.reduce_sum(oracle(kernel_value, bias_value, x) * weights)
-    expected_grads = tape.gradient(expected, [kernel_value, bias_value])
+    # The oracle differentiates its own copies of the weights.
+    kernel_copy, bias_copy = keras.Variable(kernel.numpy()), keras.Variable(bias.numpy())
+    expected, expected_grads = gradients(
+        lambda tape: ops.sum(oracle(ops.convert_to_tensor(kernel_copy), ops.convert_to_tensor(bias_copy), x) * weights), [kernel_copy, bias_copy])
 
     assert float(ours) == pytest.approx(float(expected), rel=1e-4)
     np.testing.assert_allclose(grads[0], expected_grads[0], rtol=2e-3, atol=2e-5)
     np.testing.assert_allclose(grads[1], expected_grads[1], rtol=1e-5, atol=1e-6)
-    # The sigma term matters: with sigma frozen, the kernel gradient differs.
-    assert np.abs(grads[0] - _gradient_with_frozen_sigma(wrapper, x, weights)).max() > 1e-3
-
-
-def _gradient_with_frozen_sigma(wrapper, x, weights):
-    """The kernel gradient of the 'assign W / sigma back' variants."""
-    sigma = tf.stop_gradient(wrapper.sigmas["kernel"])
-    kernel = tf.constant(wrapper.layer.kernel.numpy())
-    with tf.GradientTape() as tape:
-        tape.watch(kernel)
-        with keras.StatelessScope(state_mapping=[(wrapper.layer.kernel, kernel / sigma)]):
-            loss = tf.reduce_sum(wrapper.layer(x) * weights)
-    return tape.gradient(loss, kernel)
+    # The sigma term matters: with sigma frozen (the 'assign W / sigma back' variants), the kernel gradient differs.
+    sigma = float(wrapper.sigmas["kernel"])
+    _, frozen = gradients(lambda tape: ops.sum(oracle(ops.convert_to_tensor(kernel_copy), ops.convert_to_tensor(bias_copy), x, sigma) * weights),
+                          [kernel_copy])
+    assert np.abs(np.asarray(grads[0]) - np.asarray(frozen[0])).max() > 1e-3
