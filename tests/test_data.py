@@ -85,8 +85,8 @@ def test_image_folder_errors_name_the_problem(tmp_path):
     corrupt.write_bytes(b"\x89PNG not really")
     with pytest.raises(ValueError, match=r"(?s)1 image file\(s\) cannot be read.*broken\.png"):
         data.load(f"folder:{tmp_path / 'bad'}")
-    with pytest.raises(ValueError, match="Unknown dataset 'mnist'.*tfds:NAME"):
-        data.load("mnist")
+    with pytest.raises(ValueError, match="Unknown dataset 'cifar10'.*idx:PATH.*tfds:NAME"):
+        data.load("cifar10")
     with pytest.raises(ValueError, match="fewer than one batch"):
         data.load("digits").batches(5000)
 

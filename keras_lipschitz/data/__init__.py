@@ -1,4 +1,5 @@
-"""Datasets: embedded 2-D mixtures and digits (no download), tensorflow-datasets, image folders.
+"""Datasets: embedded 2-D mixtures and digits (no download), MNIST-style IDX files, tensorflow-datasets, image
+folders.
 
 Its modules load on first use: the embedded datasets and their batch stream need no TensorFlow.
 """
@@ -10,12 +11,14 @@ _NAMES = {
     "PositionedArrayBatches": "array_stream",
     "digits_arrays": "digits",
     "load": "sources",
+    "load_idx_split": "idx",
+    "read_idx": "idx",
     "mixture_means": "mixtures",
     "sample_mixture": "mixtures",
 }
 
 __all__ = list(_NAMES)
 
-_MODULES = ("array_batches", "array_stream", "digits", "mixtures", "source", "sources", "tf_stream")
+_MODULES = ("array_batches", "array_stream", "digits", "idx", "mixtures", "source", "sources", "tf_stream")
 
 __getattr__ = _lazy.attribute_loader(__name__, _NAMES, modules=_MODULES)

@@ -9,13 +9,22 @@ under any Keras backend).
 import contextlib
 import pathlib
 
+import numpy as np
+
 from keras_lipschitz._host_tensorflow import WITHOUT_TENSORFLOW as _WITHOUT_TENSORFLOW
 from keras_lipschitz._host_tensorflow import import_tensorflow
+from keras_lipschitz.data import idx
 from keras_lipschitz.data import mixtures
 from keras_lipschitz.data.digits import digits_arrays
 from keras_lipschitz.data.source import DataSource
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+# Datasets in IDX files by name: where Debian's packages install them, and their tensorflow-datasets name.
+IDX_DATASETS = {
+    "fashion_mnist": {"debian": "/usr/share/datasets/fashion-mnist", "package": "dataset-fashion-mnist",
+                      "tfds": "fashion_mnist"},
+    "mnist": {"debian": "/usr/share/datasets/mnist", "package": "dataset-mnist", "tfds": "mnist"},
+}
 
 
 def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_000, seed=0):
@@ -23,13 +32,18 @@ def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_00
 
     Args:
         spec: "ring8" or "grid25" (2-D mixtures), "digits" (scikit-learn's
-            8x8 digits), "tfds:NAME" (tensorflow-datasets, e.g. "tfds:mnist",
-            "tfds:cifar10"), or "folder:PATH" (images; class subfolders give
-            labels).
-        image_size: resize images to this square size (tfds and folders;
-            default: 32 for folders, the dataset's own size for tfds).
+            8x8 digits), "fashion_mnist" or "mnist" (IDX files in `data_dir`,
+            else those of Debian's package, else tensorflow-datasets),
+            "idx:PATH" (a folder of MNIST-style IDX files: MNIST,
+            Fashion-MNIST, KMNIST, EMNIST), "tfds:NAME" (tensorflow-datasets,
+            e.g. "tfds:cifar10"), or "folder:PATH" (images; class subfolders
+            give labels).
+        image_size: the images' square size (IDX, tfds and folders; default:
+            32 for IDX files, whose 28x28 images are padded with background,
+            and folders, the dataset's own size for tfds).
         channels: 1 or 3 to convert images (default: the dataset's own, 3 for folders).
-        data_dir: tensorflow-datasets' data directory.
+        data_dir: a folder with the IDX files of "fashion_mnist" or "mnist",
+            or tensorflow-datasets' data directory.
         num_samples: samples drawn from a mixture.
         seed: seed of the mixture samples.
 
@@ -53,13 +67,18 @@ def load(spec, image_size=None, channels=None, data_dir=None, num_samples=100_00
         return _mixture(spec, num_samples, seed)
     if spec == "digits":
         return _digits()
+    if spec.startswith("idx:"):
+        return _idx(spec, spec[len("idx:"):], image_size, channels)
+    if spec in IDX_DATASETS:
+        return _named_idx(spec, image_size, channels, data_dir)
     if spec.startswith("tfds:"):
         return _tfds(spec, image_size, channels, data_dir)
     if spec.startswith("folder:"):
         return _folder(spec, image_size or 32, channels or 3)
     raise ValueError(
-        f"Unknown dataset {spec!r}. Use ring8, grid25, digits, tfds:NAME (e.g. tfds:mnist) or "
-        "folder:PATH (a folder of images, optionally in class subfolders)."
+        f"Unknown dataset {spec!r}. Use ring8, grid25, digits, fashion_mnist, mnist, idx:PATH (a folder of "
+        "MNIST-style IDX files), tfds:NAME (e.g. tfds:cifar10) or folder:PATH (a folder of images, optionally in "
+        "class subfolders)."
     )
 
 
@@ -73,6 +92,66 @@ def _digits():
     train_x, train_y, test_x, test_y = digits_arrays()
     return DataSource(name="digits", kind="images", sample_shape=(8, 8, 1), num_classes=10, arrays=(train_x, train_y),
                       test_samples=test_x, test_labels=test_y)
+
+
+def _idx(name, directory, image_size, channels):
+    train_x, train_y = idx.load_idx_split(directory, "train")
+    try:
+        test_x, test_y = idx.load_idx_split(directory, "test")
+    except FileNotFoundError:
+        test_x, test_y = None, None
+    size, channels = image_size or 32, channels or 1
+    convert = lambda images: None if images is None else _idx_images(images, size, channels)  # noqa: E731
+    return DataSource(name=name, kind="images", sample_shape=(size, size, channels),
+                      num_classes=int(train_y.max()) + 1, arrays=(convert(train_x), train_y),
+                      test_samples=convert(test_x), test_labels=test_y)
+
+
+def _idx_images(images, size, channels):
+    """uint8 (n, h, w) -> float32 (n, size, size, channels) in [-1, 1]: padded with the background (-1) when
+    `size` is larger by an even number of pixels (28 -> 32, as is usual for MNIST-style data), else resized."""
+    x = images.astype("float32")[..., None] / 127.5 - 1.0
+    height, width = images.shape[1:]
+    grow_h, grow_w = size - height, size - width
+    if grow_h >= 0 and grow_w >= 0 and grow_h % 2 == 0 and grow_w % 2 == 0:
+        x = np.pad(x, ((0, 0), (grow_h // 2,) * 2, (grow_w // 2,) * 2, (0, 0)), constant_values=-1.0)
+    else:
+        from keras import ops
+
+        x = np.concatenate([ops.convert_to_numpy(ops.image.resize(x[i:i + 4096], (size, size), interpolation="area"))
+                            for i in range(0, len(x), 4096)])
+    return np.repeat(x, channels, axis=-1) if channels == 3 else x
+
+
+def _named_idx(name, image_size, channels, data_dir):
+    """fashion_mnist / mnist: IDX files in `data_dir`, else Debian's package's, else tensorflow-datasets."""
+    known = IDX_DATASETS[name]
+    for directory in ([data_dir] if data_dir else []) + [known["debian"]]:
+        if directory and _has_idx_files(directory):
+            return _idx(name, directory, image_size, channels)
+    try:
+        import tensorflow_datasets  # noqa: F401
+    except ImportError:
+        tfds_note = "tensorflow-datasets is not installed"
+    else:
+        try:
+            return _tfds(f"tfds:{known['tfds']}", image_size or 32, channels, data_dir)
+        except RuntimeError as error:
+            tfds_note = str(error)
+    looked = ", ".join(str(d) for d in ([data_dir] if data_dir else []) + [known["debian"]])
+    raise FileNotFoundError(
+        f"{name}: no IDX files in {looked}, and tensorflow-datasets could not get it ({tfds_note}). Install "
+        f"Debian's package (`apt-get install {known['package']}`), or put the four IDX files (train/t10k images "
+        f"and labels) in a folder and pass --data_dir=FOLDER, or go online for tensorflow-datasets."
+    )
+
+
+def _has_idx_files(directory):
+    try:
+        idx.find_split_files(directory, "train")
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _to_unit_range(image, image_size, channels):
