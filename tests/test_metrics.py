@@ -91,6 +91,26 @@ def test_precision_recall_match_a_nearest_neighbours_implementation():
     assert metrics.precision_recall(real, real) == (1.0, 1.0)
 
 
+def _reference_density_coverage(real, generated, k):
+    """Naeem et al. 2020, eq. 3-4, with scikit-learn's neighbours: one generated sample at a time."""
+    radii = NearestNeighbors(n_neighbors=k + 1).fit(real).kneighbors(real)[0][:, k]
+    inside = np.array([np.linalg.norm(real - y, axis=1) <= radii for y in generated])  # (M, N)
+    return inside.sum() / (k * len(generated)), float(inside.any(axis=0).mean())
+
+
+def test_density_and_coverage_match_a_nearest_neighbours_implementation():
+    real = RNG.normal(size=(300, 4))
+    for generated in (RNG.normal(0.8, 0.5, size=(250, 4)), RNG.normal(size=(200, 4))):
+        density, coverage = metrics.density_coverage(real, generated, k=5, batch_size=64)
+        expected_density, expected_coverage = _reference_density_coverage(real, generated, 5)
+        assert density == pytest.approx(expected_density) and coverage == pytest.approx(expected_coverage)
+    # Generated samples crowding one dense region: density above 1, coverage low (the paper's Fig. 3 case).
+    crowded = RNG.normal(0, 0.1, size=(200, 4))
+    density, coverage = metrics.density_coverage(real, crowded, k=5)
+    assert density > 1.2 and coverage < 0.2
+    assert metrics.density_coverage(real, real)[1] == 1.0
+
+
 def test_digits_classifier_is_accurate_and_deterministic():
     first, second = metrics.DigitsClassifier(seed=0, epochs=15), metrics.DigitsClassifier(seed=0, epochs=15)
     assert first.accuracy > 0.95
@@ -139,6 +159,47 @@ def test_digits_evaluator_scores_real_images_at_the_real_floor():
     assert results["precision"] > 0.8 and results["recall"] > 0.8
     noise = _RealImages(RNG.uniform(-1, 1, size=(360, 8, 8, 1)).astype("float32"))
     assert evaluator(noise)["fid"] > 10 * results["fid"]
+
+
+def test_intra_class_fid_is_the_mean_of_the_class_wise_fids():
+    real, generated = RNG.normal(size=(300, 4)), RNG.normal(0.2, 1.1, size=(240, 4))
+    real_labels, generated_labels = np.arange(300) % 3, np.arange(240) % 4  # class 3: generated only
+    mean, per_class = metrics.intra_class_frechet_distance(real, real_labels, generated, generated_labels)
+    expected = {c: _numpy_fid(real[real_labels == c], generated[generated_labels == c]) for c in range(3)}
+    assert set(per_class) == {0, 1, 2}
+    for c in range(3):
+        assert per_class[c] == pytest.approx(expected[c], rel=1e-4)
+    assert mean == pytest.approx(np.mean(list(expected.values())), rel=1e-4)
+
+
+class _ConditionalRealImages:
+    """Stands in for a conditional GAN whose samples are held-out digits of the asked classes."""
+
+    num_classes = 10
+
+    def __init__(self, images, labels, wrong=False):
+        self.by_class = [images[labels == c] for c in range(10)]
+        self.wrong = wrong
+
+    def sample(self, count, labels):
+        drawn = [(label + 1) % 10 if self.wrong else label for label in np.asarray(labels)]
+        return np.stack([self.by_class[c][i % len(self.by_class[c])] for i, c in enumerate(drawn)])
+
+
+def test_conditional_scores_cas_intra_fid_and_label_accuracy():
+    from keras_lipschitz.trainers.evaluation import Evaluator
+
+    source = data.load("digits")
+    evaluator = Evaluator(source, num_samples=360)
+    right = evaluator(_ConditionalRealImages(source.test_samples, source.test_labels))
+    wrong = evaluator(_ConditionalRealImages(source.test_samples, source.test_labels, wrong=True))
+    assert right["label_accuracy"] > 0.95 and wrong["label_accuracy"] < 0.05
+    # Real images with the right labels teach a classifier as real data does; with shifted labels, nothing.
+    assert right["cas"] > 0.85 and right["cas"] == pytest.approx(right["cas_real"], abs=0.1)
+    assert wrong["cas"] < 0.1
+    assert right["intra_fid"] < 0.5 * wrong["intra_fid"]
+    assert metrics.classification_accuracy_score(*source.arrays, source.test_samples, source.test_labels,
+                                                 epochs=10) > 0.9
 
 
 @pytest.mark.parametrize("real_count, generated_count, block", [(300, 250, 1024), (500, 730, 200)])

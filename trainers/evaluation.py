@@ -1,5 +1,6 @@
-"""Evaluating a GAN during and after training: mixtures, digits, natural images."""
+"""Evaluating a GAN during and after training: mixtures, digits, MNIST-like images, natural images."""
 
+import functools
 import json
 import math
 import pathlib
@@ -14,20 +15,34 @@ from keras_lipschitz.trainers.periodic import EveryNSteps
 from keras_lipschitz.trainers.summaries import SummaryWriter
 
 MIXTURE_SAMPLES = 2500  # the VEEGAN / PacGAN protocol
+# Epochs of the classifier of an MNIST-like dataset (60,000 images: minutes on a CPU, then cached).
+IDX_CLASSIFIER_EPOCHS = 5
+# Epochs of the classification accuracy score's classifiers (trained on num_samples images at each evaluation).
+CAS_EPOCHS = 10
+
+
+def has_own_classifier(source):
+    """MNIST-like datasets (IDX files: fashion_mnist, mnist, idx:) are evaluated in their own classifier's
+    feature space, as digits are; Inception's describes natural photographs."""
+    return source.name in ("fashion_mnist", "mnist") or source.name.startswith("idx:")
 
 
 class Evaluator:
     """Computes the metrics that fit a data source, from a GAN's samples.
 
     * 2-D mixtures: modes captured, high-quality fraction, reverse KL (2,500 samples).
-    * digits: FID, KID, IS and precision/recall in the feature space of a
-      classifier trained on the digits' train split, class coverage and
+    * digits and MNIST-like datasets (IDX files): FID, KID, IS,
+      precision/recall and density/coverage in the feature space of a
+      classifier trained on the dataset's train split (`DatasetClassifier`;
+      cached for the large ones), class coverage and
       class-histogram KL; the real-vs-real FID (train vs test split) is
       reported next to them as the reference. A conditional GAN's samples are
-      drawn for the classes in turn, and `label_accuracy` is the share the
-      classifier assigns to the class they were drawn for (the
-      Classification Accuracy Score's question asked of the classifier of
-      real data).
+      drawn for the classes in turn: `label_accuracy` is the share the
+      classifier assigns to the class they were drawn for, `intra_fid` the
+      mean of the class-wise FIDs, and `cas` the classification accuracy
+      score (a classifier trained on the samples and their labels, tested on
+      the real test split) next to `cas_real` (the same classifier trained on
+      as many real images).
     * other images: the same (without classes) with InceptionV3 features,
       when `inception_weights` is given; nothing otherwise.
 
@@ -49,6 +64,11 @@ class Evaluator:
         if source.name == "digits":
             self.extractor = metrics.DigitsClassifier(seed=seed)
             self.reference["classifier_test_accuracy"] = self.extractor.accuracy
+        elif has_own_classifier(source):
+            self.extractor = metrics.DatasetClassifier(*source.arrays, source.test_samples, source.test_labels,
+                                                       num_classes=source.num_classes, seed=seed,
+                                                       epochs=IDX_CLASSIFIER_EPOCHS)
+            self.reference["classifier_test_accuracy"] = self.extractor.accuracy
         elif inception_weights:
             self.extractor = metrics.InceptionFeatures(inception_weights)
         if self.extractor is not None:
@@ -64,9 +84,9 @@ class Evaluator:
             return (f"Evaluated on {MIXTURE_SAMPLES} samples of the (EMA) generator against the mixture's means "
                     "(high quality: the share of samples within 3 standard deviations of their nearest mean; modes: "
                     "the means with at least one such sample; reverse KL of the mode histogram).")
-        if isinstance(self.extractor, metrics.DigitsClassifier):
-            space = (f"the penultimate layer of a digits classifier trained on the train split (test accuracy "
-                     f"{self.extractor.accuracy:.3f}); IS and classes from its softmax")
+        if isinstance(self.extractor, metrics.DatasetClassifier):
+            space = (f"the penultimate layer of a classifier of {self.source.name} trained on its train split (test "
+                     f"accuracy {self.extractor.accuracy:.3f}); IS and classes from its softmax")
         else:
             space = "InceptionV3's pool3 features (FID, KID) and its logits (IS)"
         return (f"Evaluated on {self.num_samples} samples of the (EMA) generator against as many real ones, in "
@@ -95,8 +115,10 @@ class Evaluator:
             return {key: value for key, value in quality.items() if key != "mode_histogram"}
         if self.extractor is None:
             return {}
-        features, logits = self.extractor(_sample(gan, self.num_samples))
+        samples = _sample(gan, self.num_samples)
+        features, logits = self.extractor(samples)
         precision, recall = metrics.precision_recall(self._real_features, features)
+        density, coverage = metrics.density_coverage(self._real_features, features)
         kid, _ = metrics.kernel_distance(self._real_features, features)
         results = {
             "fid": metrics.frechet_distance(self._real_features, features),
@@ -104,14 +126,35 @@ class Evaluator:
             "inception_score": metrics.inception_score(logits),
             "precision": precision,
             "recall": recall,
+            "density": density,
+            "coverage": coverage,
         }
-        if self.source.name == "digits":
+        if isinstance(self.extractor, metrics.DatasetClassifier):
             predicted = np.argmax(logits, axis=1)
-            coverage = metrics.class_coverage(predicted, 10)
-            results.update(classes=coverage["classes"], class_kl=coverage["class_kl"])
+            classes = metrics.class_coverage(predicted, self.extractor.num_classes)
+            results.update(classes=classes["classes"], class_kl=classes["class_kl"])
             if getattr(gan, "num_classes", None) is not None:
-                results["label_accuracy"] = float(np.mean(predicted == _labels(gan, self.num_samples)))
+                results.update(self._conditional(gan, samples, features, predicted))
         return {**results, **self.reference}
+
+
+    def _conditional(self, gan, samples, features, predicted):
+        """A conditional GAN's class-wise scores: label accuracy, intra-class FID, and (with a test split) CAS
+        next to the same classifier trained on as many real images."""
+        labels = _labels(gan, self.num_samples)
+        real_labels = np.asarray(self.source.arrays[1][: self.num_samples]) if self.source.arrays else None
+        results = {"label_accuracy": float(np.mean(predicted == labels))}
+        if real_labels is not None:
+            results["intra_fid"] = metrics.intra_class_frechet_distance(self._real_features, real_labels, features,
+                                                                        labels)[0]
+        if self.source.test_samples is not None and real_labels is not None:
+            score = functools.partial(metrics.classification_accuracy_score, test_images=self.source.test_samples,
+                                      test_labels=self.source.test_labels, num_classes=self.extractor.num_classes,
+                                      epochs=CAS_EPOCHS)
+            if "cas_real" not in self.reference:
+                self.reference["cas_real"] = score(self._real_images(), real_labels)
+            results["cas"] = score(samples, labels)
+        return results
 
 
 def _labels(gan, count):

@@ -1,20 +1,136 @@
-"""Feature extractors for image metrics: a digits classifier trained here, and InceptionV3 from a file."""
+"""Feature extractors for image metrics: classifiers of the dataset trained here (digits, MNIST-like data), and
+InceptionV3 from a file."""
 
+import hashlib
+import json
+import os
 import pathlib
 
 import keras
 import numpy as np
 
+from keras_lipschitz import _files
 from keras_lipschitz.data import digits_arrays
 
 
-class DigitsClassifier:
-    """A small CNN trained on the embedded 8x8 digits (train split), for digit metrics.
+# Bump when the architecture or training changes: cached classifiers of another version are not reused.
+CLASSIFIER_VERSION = 1
 
-    Its 128-unit penultimate layer gives the features for FID, KID and
-    precision/recall, its logits the Inception Score and the class of each
-    generated digit (class coverage). Training takes seconds on a CPU and is
-    deterministic for a seed. `accuracy` is measured on the held-out split.
+
+class DatasetClassifier:
+    """A small CNN trained on a labelled image dataset's train split: the feature space of its image metrics.
+
+    Inception's features describe natural photographs; for MNIST-like data a
+    classifier of the dataset itself is the usual feature space. Its
+    128-unit penultimate layer gives the features for FID, KID,
+    precision/recall and density/coverage, its logits the Inception Score and
+    the class of each generated image. Training is deterministic for a seed;
+    `accuracy` is measured on the dataset's test split. Classifiers of large
+    datasets take minutes to train, so they are cached: saved under
+    `cache_dir`, keyed by a hash of their recipe (architecture version, seed,
+    epochs) and of the training data, and loaded when the key matches.
+
+    Args:
+        images, labels: the train split, images `(n, h, w, c)` in [-1, 1] and
+            integer labels.
+        test_images, test_labels: the held-out split the accuracy is measured on.
+        num_classes: number of classes (default: the largest label + 1).
+        seed: seed of the initialization and the shuffling.
+        epochs: training epochs.
+        cache_dir: folder of cached classifiers (default
+            `~/.cache/keras_lipschitz/classifiers`), or None to train every time.
+
+    Example:
+
+    ```python
+    from keras_lipschitz import data
+    from keras_lipschitz.metrics import DatasetClassifier
+
+    digits = data.load("digits")
+    classifier = DatasetClassifier(*digits.arrays, digits.test_samples, digits.test_labels, epochs=10,
+                                   cache_dir=None)
+    features, logits = classifier(digits.test_samples[:5])
+    print(features.shape, logits.shape, classifier.accuracy > 0.9)  # (5, 128) (5, 10) True
+    ```
+    """
+
+    def __init__(self, images, labels, test_images, test_labels, num_classes=None, seed=0, epochs=30,
+                 cache_dir="default"):
+        images, labels = np.asarray(images, "float32"), np.asarray(labels)
+        self.input_shape = images.shape[1:]
+        self.num_classes = int(num_classes or labels.max() + 1)
+        self.test_images, self.test_labels = test_images, test_labels
+        key = _classifier_key(images, labels, self.num_classes, seed, epochs)
+        cache = None if cache_dir is None else pathlib.Path(
+            _default_cache() if cache_dir == "default" else cache_dir).expanduser()
+        if cache is not None and (cache / f"{key}.json").is_file() and (cache / f"{key}.keras").is_file():
+            self.model = keras.saving.load_model(cache / f"{key}.keras")
+            self.accuracy = float(json.loads((cache / f"{key}.json").read_text())["accuracy"])
+            return
+        keras.utils.set_random_seed(seed)
+        self.model = _classifier_network(self.input_shape, self.num_classes)
+        classifier = keras.Model(self.model.inputs, self.model.outputs[1])
+        classifier.compile(keras.optimizers.Adam(1e-3),
+                           keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        classifier.fit(images, labels, batch_size=64, epochs=epochs, verbose=0, shuffle=True)
+        self.accuracy = float(classifier.evaluate(test_images, test_labels, verbose=0)[1])
+        if cache is not None:
+            self._save(cache, key, {"accuracy": self.accuracy, "seed": seed, "epochs": epochs,
+                                    "version": CLASSIFIER_VERSION, "input_shape": list(self.input_shape),
+                                    "train_examples": len(images)})
+
+    def _save(self, cache, key, description):
+        """The model, then its description (the mark of a complete entry), each written atomically."""
+        cache.mkdir(parents=True, exist_ok=True)
+        temporary = cache / f".tmp-{key}-{os.getpid()}.keras"
+        try:
+            self.model.save(temporary)
+            _files.make_public(temporary)
+            os.replace(temporary, cache / f"{key}.keras")
+        finally:
+            temporary.unlink(missing_ok=True)
+        with _files.atomic_write(cache / f"{key}.json", "w") as file:
+            json.dump(description, file)
+
+    def __call__(self, images, batch_size=500):
+        """Returns `(features, logits)` numpy arrays for images of the training images' shape, in [-1, 1]."""
+        images = np.asarray(images, "float32")
+        if images.shape[1:] != self.input_shape:
+            raise ValueError(f"{type(self).__name__} takes images of shape (n, {', '.join(map(str, self.input_shape))})"
+                             f", got {images.shape}.")
+        features, logits = self.model.predict(images, batch_size=batch_size, verbose=0)
+        return features, logits
+
+
+def classification_accuracy_score(images, labels, test_images, test_labels, num_classes=None, seed=0, epochs=5):
+    """CAS: the test accuracy of a classifier trained on `(images, labels)` (a conditional generator's samples
+    and the labels they were drawn for), measured on the real test split.
+
+    Compare it with the same function on as many real training images: a
+    generator whose samples teach a classifier as well as real data scores
+    the same. Uses `DatasetClassifier`'s network, not cached.
+
+    Args:
+        images, labels: the training set, images in [-1, 1].
+        test_images, test_labels: the real held-out split.
+        num_classes: number of classes (default: the largest label + 1).
+        seed: seed of the classifier's initialization and shuffling.
+        epochs: training epochs.
+
+    Returns:
+        The accuracy, a float in [0, 1].
+
+    Reference:
+        Ravuri & Vinyals, "Classification Accuracy Score for Conditional
+        Generative Models", NeurIPS 2019, Sec. 3.
+    """
+    classifier = DatasetClassifier(images, labels, test_images, test_labels, num_classes=num_classes, seed=seed,
+                                   epochs=epochs, cache_dir=None)
+    return classifier.accuracy
+
+
+class DigitsClassifier(DatasetClassifier):
+    """A `DatasetClassifier` of the embedded 8x8 digits (train split), for digit metrics; trains in seconds.
 
     Args:
         seed: seed of the initialization and the shuffling.
@@ -31,30 +147,33 @@ class DigitsClassifier:
     """
 
     def __init__(self, seed=0, epochs=30):
-        keras.utils.set_random_seed(seed)
-        train_x, train_y, self.test_images, self.test_labels = digits_arrays()
-        images = keras.Input((8, 8, 1))
-        x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(images)
-        x = keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(x)
-        features = keras.layers.Dense(128, activation="relu", name="features")(keras.layers.Flatten()(x))
-        logits = keras.layers.Dense(10, name="logits")(features)
-        self.model = keras.Model(images, [features, logits])
-        classifier = keras.Model(images, logits)
-        classifier.compile(
-            keras.optimizers.Adam(1e-3),
-            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
-        )
-        classifier.fit(train_x, train_y, batch_size=64, epochs=epochs, verbose=0, shuffle=True)
-        self.accuracy = float(classifier.evaluate(self.test_images, self.test_labels, verbose=0)[1])
+        super().__init__(*digits_arrays(), num_classes=10, seed=seed, epochs=epochs, cache_dir=None)
 
-    def __call__(self, images, batch_size=500):
-        """Returns `(features, logits)` numpy arrays for images `(n, 8, 8, 1)` in [-1, 1]."""
-        images = np.asarray(images, "float32")
-        if images.shape[1:] != (8, 8, 1):
-            raise ValueError(f"DigitsClassifier takes images of shape (n, 8, 8, 1), got {images.shape}.")
-        features, logits = self.model.predict(images, batch_size=batch_size, verbose=0)
-        return features, logits
+
+def _classifier_network(input_shape, num_classes):
+    """conv 32, conv 64 stride 2 (and conv 128 stride 2 for images of 16 pixels and more), dense 128, logits."""
+    images = keras.Input(input_shape)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(images)
+    x = keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(x)
+    if input_shape[0] >= 16:
+        x = keras.layers.Conv2D(128, 3, strides=2, padding="same", activation="relu")(x)
+    features = keras.layers.Dense(128, activation="relu", name="features")(keras.layers.Flatten()(x))
+    logits = keras.layers.Dense(num_classes, name="logits")(features)
+    return keras.Model(images, [features, logits])
+
+
+def _classifier_key(images, labels, num_classes, seed, epochs):
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"version": CLASSIFIER_VERSION, "classes": num_classes, "seed": seed, "epochs": epochs,
+                              "shape": list(images.shape), "keras_backend": keras.backend.backend()}).encode())
+    digest.update(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels, "int64").tobytes())
+    return digest.hexdigest()[:24]
+
+
+def _default_cache():
+    return pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "keras_lipschitz" / \
+        "classifiers"
 
 
 class InceptionFeatures:
