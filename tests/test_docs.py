@@ -57,6 +57,9 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.layers.VectorConditionalBatchNormalization,
     keras_lipschitz.layers.LatentChunks,
     keras_lipschitz.losses.AuxiliaryClassifierLoss,
+    keras_lipschitz.layers.DiffAugment,
+    keras_lipschitz.metrics.density_coverage,
+    keras_lipschitz.data.DataSource.fraction,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [
@@ -72,6 +75,8 @@ EXAMPLE_OBJECTS = [
     keras_lipschitz.visualization.plot_curves,
     keras_lipschitz.load_model,
     keras_lipschitz.recipes.build.build,
+    keras_lipschitz.data.read_idx,
+    keras_lipschitz.metrics.DatasetClassifier,
 ]
 MODULE_DOCSTRINGS = [_tfgan]
 

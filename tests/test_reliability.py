@@ -29,6 +29,7 @@ from keras_lipschitz.architectures import mlp_discriminator
 from keras_lipschitz.architectures import mlp_generator
 from keras_lipschitz.architectures import resnet_generator
 from keras_lipschitz.constraints import ClipConstraint
+from keras_lipschitz.layers import DiffAugment
 from keras_lipschitz.layers import SelfAttention2D
 from keras_lipschitz.layers import SpectralNormalization
 from keras_lipschitz.penalties import OrthogonalRegularizer
@@ -276,6 +277,9 @@ def _models_with_every_layer():
         "resnet_generator": (resnet_generator(16, channels=3, filters=8, num_classes=2),
                              [RNG.normal(size=(2, 16)), np.array([0, 1])]),
         "conditional_gan": (gan, [RNG.normal(size=(2, 8)), np.array([0, 2])]),
+        "augmented_critic": (keras.Sequential([keras.Input((8, 8, 1)), DiffAugment("translation", seed=1),
+                                               keras.layers.Flatten(), keras.layers.Dense(1)]),
+                             RNG.normal(size=(2, 8, 8, 1))),
     }
 
 

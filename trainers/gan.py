@@ -17,6 +17,7 @@ from keras_lipschitz import losses as gan_losses
 from keras_lipschitz.losses import auxiliary_classifier
 from keras_lipschitz import penalties as gan_penalties
 from keras_lipschitz.layers import SpectralNormalization
+from keras_lipschitz.layers import diff_augment
 from keras_lipschitz.backend.common import InheritingScope
 from keras_lipschitz.latents import normal_latents
 from keras_lipschitz.trainers.optimizer_pair import OptimizerPair
@@ -211,6 +212,7 @@ class GAN(keras.Model):
         penalty_weight=10.0,
         d_steps=1,
         classifier_loss=None,
+        augment=None,
         **kwargs,
     ):
         """Configures training.
@@ -228,6 +230,10 @@ class GAN(keras.Model):
                 `AuxiliaryClassifierLoss` or its name, `"acgan"` (D's
                 classifier trained on real and generated samples) or
                 `"acgan_mod"` (on real samples only); None otherwise.
+            augment: None, or DiffAugment policies (e.g.
+                `"color,translation,cutout"`, see `layers.DiffAugment`): the
+                discriminator, and the penalty, see augmented real and
+                generated samples in every step (images only).
             **kwargs: `keras.Model.compile` arguments (`jit_compile`,
                 `steps_per_execution`, ...).
         """
@@ -249,8 +255,9 @@ class GAN(keras.Model):
         # A float, or a tensor or variable (a schedule can assign to it between steps).
         self.penalty_weight = penalty_weight if _is_tensor(penalty_weight) else float(penalty_weight)
         self.d_steps = d_steps
+        self.augment = _augment_policy(augment, self.generator)
         self._compile_arguments = dict(loss=loss, penalty=penalty, penalty_weight=penalty_weight, d_steps=d_steps,
-                                       **kwargs)
+                                       augment=augment, **kwargs)
         # The penalties see the critic's logit only.
         self._adversarial_critic = (keras.Model(self.discriminator.inputs, self.discriminator.outputs[0])
                                     if auxiliary else self.discriminator)
@@ -507,14 +514,23 @@ class GAN(keras.Model):
         values = draw((shape[0] * backend.num_replicas(), *shape[1:]), seed=self.seed_generator)
         return backend.replica_rows(values, shape[0])
 
-    def _critic_step(self, real, labels):
-        latents = self._latents(ops.shape(real)[0])
+    def _augmented(self, samples):
+        """DiffAugment's transform of the samples when compiled with `augment`, drawn as `_replica_rows` draws."""
+        if not self.augment:
+            return samples
+        noise = self._replica_rows(keras.random.uniform, (ops.shape(samples)[0], diff_augment.NOISE_DIMS))
+        return diff_augment.augment(samples, noise, self.augment)
+
+    def _critic_step(self, real_batch, labels):
+        latents = self._latents(ops.shape(real_batch)[0])
         critic_variables = self.discriminator.trainable_variables
 
         def critic_loss(tape):
             # Samples in the data's dtype (float32 under mixed precision), so
             # penalties interpolate in full precision.
-            fake = ops.cast(self.generator(_inputs(latents, labels), training=True), real.dtype)
+            fake = self._augmented(ops.cast(self.generator(_inputs(latents, labels), training=True),
+                                            real_batch.dtype))
+            real = self._augmented(real_batch)
             real_logits, real_classes = self._scores(real, labels, training=True)
             fake_logits, fake_classes = self._scores(fake, labels, training=True)
             d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
@@ -547,7 +563,7 @@ class GAN(keras.Model):
         generator_variables = self.generator.trainable_variables
 
         def generator_loss(tape):
-            fake = self.generator(_inputs(latents, labels), training=True)
+            fake = self._augmented(self.generator(_inputs(latents, labels), training=True))
             fake_logits, fake_classes = self._scores(fake, labels, training=True)
             g_loss = self.gan_loss.generator_loss(fake_logits)
             logs = {}
@@ -654,6 +670,15 @@ def _has_classifier_head(discriminator):
 def _spectral_normalization_layers(model):
     # Every layer, also inside custom layers (ClassProjection, SelfAttention2D).
     return [layer for layer in model._flatten_layers(include_self=False) if isinstance(layer, SpectralNormalization)]
+
+
+def _augment_policy(augment, generator):
+    """The checked DiffAugment policies ("" for none); they apply to images only."""
+    policy = ",".join(diff_augment.parse_policy(augment))
+    if policy and len(generator.outputs[0].shape) != 4:
+        raise ValueError(f"augment={augment!r} needs a generator of images (batch, height, width, channels); this one "
+                         f"makes samples of shape {generator.outputs[0].shape[1:]}.")
+    return policy
 
 
 def _warn_about_batch_normalization(discriminator, penalty):

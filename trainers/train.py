@@ -61,6 +61,9 @@ flags.DEFINE_bool("conditional", None, "Override the recipe: train a conditional
 flags.DEFINE_float("truncation", None, "Sample truncated (BigGAN's truncation trick): latents of the pictures, the "
                    "evaluation and the exported sample signature drawn from the normal truncated to [-t, t] (0: "
                    "none, the recipes' default).")
+flags.DEFINE_string("diffaugment", None, "Override the recipe's DiffAugment policies (Zhao et al. 2020): "
+                    "comma-separated from color, translation, cutout, applied to real and generated images in every "
+                    "step ('' for none). Recommended with --data_fraction below 1.")
 flags.DEFINE_float("label_smoothing", None, "Override the one-sided label smoothing of the minimax and "
                    "non-saturating losses (e.g. 0.1; Salimans et al. 2016).")
 flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, a CNN "
@@ -68,9 +71,14 @@ flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the reci
                   "ResNet; SAGAN's with attention) or biggan (BigGAN's generator).")
 flags.DEFINE_integer("latent_dim", None, "Override the latent size (recipes: 2 for 2-D data, 64 for images).")
 # The data.
-flags.DEFINE_string("dataset", "digits", "ring8, grid25, digits (embedded, no download), tfds:NAME or folder:PATH.")
-flags.DEFINE_string("data_dir", None, "tensorflow-datasets data directory.")
-flags.DEFINE_integer("image_size", None, "Resize images to this size (folders default to 32).")
+flags.DEFINE_string("dataset", "digits", "ring8, grid25, digits (embedded, no download), fashion_mnist, mnist, "
+                    "idx:PATH (MNIST-style IDX files), tfds:NAME or folder:PATH.")
+flags.DEFINE_string("data_dir", None, "The IDX files of fashion_mnist or mnist (default: Debian's package's), or "
+                    "tensorflow-datasets' data directory.")
+flags.DEFINE_integer("image_size", None, "Resize images to this size (IDX files and folders default to 32; 28x28 "
+                     "IDX images are padded).")
+flags.DEFINE_float("data_fraction", 1.0, "Train on a stratified, seeded fraction of the training examples "
+                   "(data-limited training), in (0, 1].")
 flags.DEFINE_integer("channels", None, "Convert images to 1 or 3 channels.")
 # The run.
 flags.DEFINE_integer("steps", None, "Override the generator steps to train for, in total, counting resumed ones "
@@ -102,10 +110,10 @@ flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per 
 # Flags that override a recipe setting of the same name (--architecture=auto: the recipe's).
 SETTING_FLAGS = ("loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate", "ema_decay",
                  "ema_start", "architecture", "latent_dim", "steps", "batch_size", "conditional", "truncation",
-                 "label_smoothing")
+                 "label_smoothing", "diffaugment")
 # What a resumed run must not change: it shapes the models, the checkpoint's
 # variables or the data stream. Flags, then resolved recipe settings.
-RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "mixed_precision", "seed")
+RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "data_fraction", "mixed_precision", "seed")
 RECIPE_SETTINGS = ("architecture", "conditional", "conditioning", "classifier_loss", "spectral_normalization",
                    "generator_spectral_normalization", "attention_divisor", "weight_clipping", "loss", "penalty",
                    "d_steps", "optimizer", "learning_rate_schedule", "latent_dim", "shared_embedding_dim", "units",
@@ -310,6 +318,8 @@ def _checked_settings():
             raise app.UsageError(f"--{name} must be >= 1, got {value}.")
     if settings["ema_start"] is not None and settings["ema_start"] < 0:
         raise app.UsageError(f"--ema_start must be >= 0, got {settings['ema_start']}.")
+    if not 0.0 < settings["data_fraction"] <= 1.0:
+        raise app.UsageError(f"--data_fraction must be in (0, 1], got {settings['data_fraction']}.")
     if settings["channels"] not in (None, 1, 3):
         raise app.UsageError(f"--channels must be 1 or 3, got {settings['channels']}.")
     if settings["truncation"] is not None and not settings["truncation"] >= 0.0:
@@ -360,7 +370,8 @@ def _check_shape_flags(settings):
         if fixed and settings[name] is not None:
             raise app.UsageError(
                 f"--{name} does not apply to --dataset={settings['dataset']} ({fixed}, used as they are); "
-                "it applies to tfds: and folder: datasets. Drop the flag.")
+                "it applies to image datasets read from files (fashion_mnist, mnist, idx:, tfds:, folder:). Drop "
+                "the flag.")
     size = settings["image_size"]
     if size is not None:
         _check_image_size(size, settings["architecture"], f"--image_size={size}")
@@ -425,9 +436,10 @@ def _load_source(settings):
     from keras_lipschitz import data
 
     try:
-        return data.load(settings["dataset"], image_size=settings["image_size"], channels=settings["channels"],
-                         data_dir=settings["data_dir"], seed=settings["seed"])
-    except (ValueError, RuntimeError) as error:
+        source = data.load(settings["dataset"], image_size=settings["image_size"], channels=settings["channels"],
+                           data_dir=settings["data_dir"], seed=settings["seed"])
+        return source.fraction(settings["data_fraction"], seed=settings["seed"])
+    except (ValueError, RuntimeError, FileNotFoundError) as error:
         raise CommandError(str(error)) from None
 
 

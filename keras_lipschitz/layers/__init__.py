@@ -1,8 +1,9 @@
-"""Lipschitz layers."""
+"""Lipschitz layers, and the layers the GAN recipes build with (conditioning, attention, augmentation)."""
 
 from keras_lipschitz.layers.class_projection import ClassProjection
 from keras_lipschitz.layers.conditional_batch_normalization import ConditionalBatchNormalization
 from keras_lipschitz.layers.conditional_batch_normalization import VectorConditionalBatchNormalization
+from keras_lipschitz.layers.diff_augment import DiffAugment
 from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
 from keras_lipschitz.layers.latent_chunks import LatentChunks
 from keras_lipschitz.layers.self_attention import SelfAttention2D
@@ -13,6 +14,7 @@ __all__ = [
     "SUPPORTED_LAYERS",
     "ClassProjection",
     "ConditionalBatchNormalization",
+    "DiffAugment",
     "LatentChunks",
     "NearestUpsampling2D",
     "SelfAttention2D",

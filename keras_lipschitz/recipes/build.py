@@ -160,6 +160,8 @@ def compile_arguments(settings, conditional=None):
         penalty_weight=settings["penalty_weight"],
         d_steps=settings["d_steps"],
     )
+    if settings["diffaugment"]:
+        arguments["augment"] = settings["diffaugment"]
     if auxiliary:
         arguments["classifier_loss"] = settings["classifier_loss"]
     return arguments

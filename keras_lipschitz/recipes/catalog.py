@@ -39,6 +39,7 @@ _IMAGES = dict(
     steps=2000,
     steps_per_execution=1,
     threads=0,
+    diffaugment="",
 )
 # The 2-D mixtures (VEEGAN / PacGAN protocol): 256-unit MLPs, a 2-D latent (fewer samples fall between
 # modes than with 8-D: SNGAN grid25 seed 0 at 8,000 steps, 91.0% high quality against 85.6%), batch 256,

@@ -27,6 +27,8 @@ SETTINGS = {
     "label_smoothing": "one-sided label smoothing of the real samples' target (minimax and non-saturating losses)",
     "penalty": "none or a keras_lipschitz.trainers.PENALTIES name",
     "penalty_weight": "lambda of the penalty (gamma for R1/R2)",
+    "diffaugment": "DiffAugment policies the critic's inputs go through, e.g. color,translation,cutout (empty: none; "
+                   "images only)",
     "d_steps": "critic steps per generator step",
     "optimizer": "adam or rmsprop, for both networks",
     "beta_1": "Adam's beta_1",

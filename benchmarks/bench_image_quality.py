@@ -1,0 +1,212 @@
+"""Image quality on Fashion-MNIST (32x32): recipes against an independent plain-Keras DCGAN, data-limited training
+with and without DiffAugment, quality per CPU second, one run.
+
+Each of our rows is `keras-lipschitz-train` itself (the recipe's settings, the
+command's evaluation every `--eval_every` steps), so the benchmark knows
+nothing the product does not. The reference (benchmarks/_plain_dcgan.py, the
+TensorFlow tutorial's DCGAN, sharing no code with the library) trains for the
+same steps and is evaluated by the same `Evaluator` at the same steps. Every
+row reports FID, KID, precision, recall, density and coverage in the feature
+space of the dataset's own classifier, CAS next to the real-data classifier's
+for the conditional row, and the CPU seconds of the whole run (training and
+evaluations; the FID-vs-CPU curve takes the cost of a step as constant). The
+data-limited rows train `--fraction_recipe` on `--fraction` of the training
+examples (stratified), with and without `--diffaugment`.
+
+Targets (issue 16): our best recipe's FID <= 0.7x the reference's at the same
+steps; it reaches the reference's final FID in <= 0.5x the reference's CPU
+seconds; DiffAugment lowers FID at 10% data by >= 25%; CAS of the conditional
+row >= 0.85x the real-data classifier's.
+
+Usage:
+    python benchmarks/bench_image_quality.py [--dataset fashion_mnist] [--steps 3000] [--seeds 2]
+        [--recipes dcgan,wgan_gp,sngan,projection] [--quick]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+HERE = pathlib.Path(__file__).parent
+METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "cas", "cas_real")
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_ours(name, flags, out, args, seed):
+    """One `keras-lipschitz-train` run; returns its evaluations and CPU seconds."""
+    run_dir = out / f"{name}-seed{seed}"
+    command = [sys.executable, "-m", "keras_lipschitz.trainers.train", f"--dataset={args.dataset}",
+               f"--steps={args.steps}", f"--seed={seed}", f"--eval_every={args.eval_every}",
+               f"--eval_samples={args.eval_samples}", f"--sample_every={args.steps}", f"--out_dir={run_dir}",
+               f"--log_every={min(100, args.eval_every)}", "--verbose=0", *flags]
+    before = _children_cpu()
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{result.stderr[-3000:]}")
+    evaluations = json.loads((run_dir / "metrics.json").read_text())
+    return {"evaluations": evaluations, "cpu_seconds": _children_cpu() - before,
+            "samples": str(sorted((run_dir / "samples").glob("*.png"))[-1])}
+
+
+def run_reference(out, args, seed):
+    """The plain DCGAN in its own process (its CPU time is that process's)."""
+    result_path = out / f"plain_dcgan-seed{seed}.json"
+    command = [sys.executable, __file__, "--reference_worker", str(result_path), f"--dataset={args.dataset}",
+               f"--steps={args.steps}", f"--eval_every={args.eval_every}", f"--eval_samples={args.eval_samples}",
+               f"--seeds={seed}"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"plain_dcgan failed:\n{result.stderr[-3000:]}")
+    return json.loads(result_path.read_text())
+
+
+def reference_worker(args):
+    import keras
+
+    from _plain_dcgan import PlainDCGAN
+    from keras_lipschitz import data
+    from keras_lipschitz import visualization
+    from keras_lipschitz.trainers.evaluation import Evaluator
+
+    seed = int(args.seeds)
+    keras.utils.set_random_seed(seed)
+    source = data.load(args.dataset)
+    evaluator = Evaluator(source, num_samples=args.eval_samples, seed=0)
+    gan = PlainDCGAN(source.sample_shape, seed)
+    evaluations, start = [], time.process_time()
+    for step in range(args.eval_every, args.steps + 1, args.eval_every):
+        gan.train(source.arrays[0], args.eval_every)
+        evaluations.append({"step": step, **evaluator(gan)})
+    picture = pathlib.Path(args.reference_worker).with_suffix(".png")
+    visualization.save_png(visualization.image_grid(gan.sample(64)), picture)
+    pathlib.Path(args.reference_worker).write_text(json.dumps(
+        {"evaluations": evaluations, "cpu_seconds": time.process_time() - start, "samples": str(picture)}))
+
+
+def summarize(runs):
+    """Mean and standard error over seeds of the final evaluation's metrics, and the mean CPU seconds."""
+    row = {"seeds": len(runs), "cpu_seconds": statistics.mean(run["cpu_seconds"] for run in runs)}
+    for key in METRICS + ("fid_real_vs_real",):
+        values = [run["evaluations"][-1][key] for run in runs if key in run["evaluations"][-1]]
+        if values:
+            error = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
+            row[key] = (statistics.mean(values), error)
+    steps = [evaluation["step"] for evaluation in runs[0]["evaluations"]]
+    row["curve"] = {"steps": steps, "cpu_seconds": [row["cpu_seconds"] * s / steps[-1] for s in steps],
+                    "fid": [statistics.mean(run["evaluations"][i]["fid"] for run in runs) for i in range(len(steps))]}
+    return row
+
+
+def cpu_to_reach(row, fid):
+    """CPU seconds at the first evaluation whose FID is <= `fid` (None if never)."""
+    for seconds, value in zip(row["curve"]["cpu_seconds"], row["curve"]["fid"]):
+        if value <= fid:
+            return seconds
+    return None
+
+
+def targets(rows, args):
+    reference = rows["plain_dcgan"]
+    ours = {name: row for name, row in rows.items() if name in args.recipes.split(",")}
+    best = min(ours, key=lambda name: ours[name]["fid"][0])
+    verdicts = {"best_recipe": best,
+                "fid_ratio_to_reference": ours[best]["fid"][0] / reference["fid"][0]}
+    verdicts["fid_target_met"] = verdicts["fid_ratio_to_reference"] <= 0.7
+    reach = cpu_to_reach(ours[best], reference["fid"][0])
+    verdicts["cpu_ratio_to_reach_reference_fid"] = None if reach is None else reach / reference["cpu_seconds"]
+    verdicts["cpu_target_met"] = reach is not None and reach <= 0.5 * reference["cpu_seconds"]
+    limited, augmented = rows.get("limited"), rows.get("limited_diffaugment")
+    if limited and augmented:
+        verdicts["diffaugment_fid_reduction"] = 1 - augmented["fid"][0] / limited["fid"][0]
+        verdicts["diffaugment_target_met"] = verdicts["diffaugment_fid_reduction"] >= 0.25
+    for name, row in ours.items():
+        if "cas" in row:
+            verdicts["cas_ratio"] = row["cas"][0] / row["cas_real"][0]
+            verdicts["cas_target_met"] = verdicts["cas_ratio"] >= 0.85
+    return verdicts
+
+
+def plot(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for name, row in rows.items():
+        axes.plot(row["curve"]["cpu_seconds"], row["curve"]["fid"], marker="o", label=name)
+    axes.set(xlabel="CPU seconds (2-core machine)", ylabel="FID (dataset classifier features)", yscale="log",
+             title="Quality per unit of compute")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--recipes", default="dcgan,wgan_gp,sngan,projection")
+    parser.add_argument("--seeds", default="2", help="number of seeds (0, 1, ...)")
+    parser.add_argument("--steps", type=int, default=3000, help="generator steps of every row")
+    parser.add_argument("--eval_every", type=int, default=500)
+    parser.add_argument("--eval_samples", type=int, default=2000)
+    parser.add_argument("--fraction", type=float, default=0.1)
+    parser.add_argument("--fraction_recipe", default="sngan")
+    parser.add_argument("--diffaugment", default="color,translation,cutout")
+    parser.add_argument("--out", default=str(HERE / "results" / "image_quality"))
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
+    parser.add_argument("--reference_worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.reference_worker:
+        return reference_worker(args)
+    if args.quick:
+        args.steps, args.eval_every, args.eval_samples, args.seeds = 20, 10, 200, "1"
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = range(int(args.seeds))
+    jobs = {name: [f"--gan={name}"] for name in args.recipes.split(",")}
+    limited = [f"--gan={args.fraction_recipe}", f"--data_fraction={args.fraction}"]
+    jobs["limited"] = limited
+    jobs["limited_diffaugment"] = limited + [f"--diffaugment={args.diffaugment}"]
+    runs = {name: [] for name in ["plain_dcgan", *jobs]}
+    for seed in seeds:  # seeds outermost: a stopped run still holds whole comparisons
+        runs["plain_dcgan"].append(run_reference(out, args, seed))
+        for name, flags in jobs.items():
+            runs[name].append(run_ours(name, flags, out, args, seed))
+            print(f"{name} seed {seed}: FID {runs[name][-1]['evaluations'][-1]['fid']:.2f}, "
+                  f"{runs[name][-1]['cpu_seconds']:.0f} CPU s", flush=True)
+    rows = {name: summarize(value) for name, value in runs.items()}
+    floor = rows["plain_dcgan"].get("fid_real_vs_real", (float("nan"), 0))[0]
+    print(f"\n{args.dataset}, {args.steps} generator steps, {len(seeds)} seed(s); real-vs-real FID {floor:.2f}")
+    print("| row | FID | KID | precision | recall | density | coverage | CAS (real) | CPU s |\n" + "|---" * 9 + "|")
+    for name, row in rows.items():
+        cells = [f"{row[key][0]:.3f} +- {row[key][1]:.3f}" if key in row else "" for key in METRICS[:6]]
+        cas = f"{row['cas'][0]:.3f} ({row['cas_real'][0]:.3f})" if "cas" in row else ""
+        print(f"| {name} | " + " | ".join(cells) + f" | {cas} | {row['cpu_seconds']:.0f} |")
+    verdicts = targets(rows, args)
+    print("\n" + "\n".join(f"{key}: {value}" for key, value in verdicts.items()))
+    plot(rows, out / "fid_per_cpu_second.png")
+    results = {"dataset": args.dataset, "steps": args.steps, "seeds": len(seeds), "rows": rows,
+               "targets": verdicts, "samples": {name: [run["samples"] for run in value] for name, value in runs.items()},
+               "cpu_count": os.cpu_count()}
+    (out / "image_quality.json").write_text(json.dumps(results, indent=2))
+    print(f"wrote {out / 'image_quality.json'} and {out / 'fid_per_cpu_second.png'}")
+
+
+if __name__ == "__main__":
+    main()
