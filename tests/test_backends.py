@@ -156,7 +156,9 @@ def test_suites_pass_on_jax(suites):
     # optimization passes are skipped here, which changes no result beyond float rounding. The command's JAX tests
     # (tests/test_train_command_jax.py) and the cases above run with them.
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_DISABLE_MOST_OPTIMIZATIONS": "1"}
-    command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-rs", *(str(tests / suite) for suite in suites)]
+    # -P: the repository root (the working directory) stays off sys.path, so the installed package is imported,
+    # as pytest.ini asks (its trainers/ and export/ exist only once installed).
+    command = [sys.executable, "-P", "-m", "pytest", "-q", "-n", "0", "-rs", *(str(tests / suite) for suite in suites)]
     result = subprocess.run(command, cwd=tests.parent, env=env, capture_output=True, text=True, timeout=1200)
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
     assert result.returncode == 0, result.stdout[-6000:]

@@ -85,7 +85,7 @@ class Evaluator:
                     "(high quality: the share of samples within 3 standard deviations of their nearest mean; modes: "
                     "the means with at least one such sample; reverse KL of the mode histogram).")
         if isinstance(self.extractor, metrics.DatasetClassifier):
-            space = (f"the penultimate layer of a classifier of {self.source.name} trained on its train split (test "
+            space = (f"the penultimate layer of a {self.source.name} classifier trained on its train split (test "
                      f"accuracy {self.extractor.accuracy:.3f}); IS and classes from its softmax")
         else:
             space = "InceptionV3's pool3 features (FID, KID) and its logits (IS)"
