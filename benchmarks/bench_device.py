@@ -62,14 +62,15 @@ def critic_step_times(batch, steps, rounds):
     from keras_lipschitz.trainers import GAN
 
     rng = np.random.default_rng(0)
-    real = rng.uniform(-1, 1, size=(batch * 8, 32, 32, 3)).astype("float32")
+    real = rng.uniform(-1, 1, size=(batch * steps, 32, 32, 3)).astype("float32")  # a batch for every step
     timers = {}
     for name, make in VARIANTS.items():
         model = make()
         model.compile(keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.9), "mse", jit_compile=True)
         targets = np.ones((len(real), 1), "float32")
         timers[name] = _fit_timer(lambda model=model: model.fit(real, targets, batch_size=batch, epochs=1,
-                                                                   steps_per_epoch=steps, verbose=0))
+                                                                   steps_per_epoch=steps, verbose=0),
+                                  model.optimizer, steps)
     for penalty in (None, "gradient_penalty"):
         generator = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32 * 32 * 3, activation="tanh"),
                                       keras.layers.Reshape((32, 32, 3))])
@@ -79,13 +80,19 @@ def critic_step_times(batch, steps, rounds):
                     loss="wasserstein", penalty=penalty, d_steps=1, jit_compile=True)
         name = f"WGAN step, {'gradient penalty' if penalty else 'no penalty'}"
         timers[name] = _fit_timer(lambda gan=gan: gan.fit(real, batch_size=batch, epochs=1, steps_per_epoch=steps,
-                                                             verbose=0))
+                                                             verbose=0), gan.d_optimizer, steps)
     seconds = _harness.alternating_times(timers, steps, rounds)
     return {name: _harness.median_ms(values) for name, values in seconds.items()}
 
 
-def _fit_timer(run):
-    run()  # warm-up: trace and compile
+def _fit_timer(run, optimizer, steps):
+    """`run` after a warm-up call (trace and compile) that checks it takes `steps` optimizer steps: a `fit` that
+    runs out of data stops early, and its time per step would be wrong."""
+    before = int(keras.ops.convert_to_numpy(optimizer.iterations))
+    run()
+    taken = int(keras.ops.convert_to_numpy(optimizer.iterations)) - before
+    if taken != steps:
+        raise RuntimeError(f"the timed fit took {taken} steps, not {steps}")
     return run
 
 
@@ -103,6 +110,7 @@ def main():
     parser.add_argument("--out", required=True, help="directory for device.json and the training run")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
     parser.add_argument("--train_steps", type=int, default=2000)
+    parser.add_argument("--parts", default="critic,trainer,training_run", help="which of the three parts to run")
     args = parser.parse_args()
     out = pathlib.Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -113,29 +121,42 @@ def main():
               "keras": keras.__version__, "quick": quick}
     print(f"Device: {report['device']}; JAX {jax.__version__}, Keras {keras.__version__}", flush=True)
 
+    parts = args.parts.split(",")
+    if "critic" in parts:
+        critic_part(report, quick)
+    if "trainer" in parts:
+        trainer_part(report, out, quick)
+    if "training_run" in parts:
+        training_run_part(report, out, 20 if quick else args.train_steps, quick)
+    (out / "device.json").write_text(json.dumps(report, indent=2))
+    print(f"Wrote {out / 'device.json'}")
+
+
+def critic_part(report, quick):
     steps, rounds = (4, 1) if quick else (100, 5)
     report["critic_step_ms"] = critic_step_times(batch=8 if quick else 64, steps=steps, rounds=rounds)
     print("| critic (32x32, DCGAN) | ms per step |\n|---|---|")
     for name, value in report["critic_step_ms"].items():
         print(f"| {name} | {value:.3f} |", flush=True)
 
+
+def trainer_part(report, out, quick):
     overhead_json = out / "jax_overhead.json"
     stdout, _ = _subprocess([sys.executable, str(HERE / "bench_jax_overhead.py"), "--json", str(overhead_json),
                              "--rounds", "1" if quick else "5", "--steps", "25" if quick else "1000"], out)
     print(stdout, flush=True)
     report["trainer"] = json.loads(overhead_json.read_text())
 
-    train_steps = 20 if quick else args.train_steps
+
+def training_run_part(report, out, train_steps, quick):
     run_flags = [f"--steps={train_steps}", "--out_dir=digits-sngan", f"--eval_every={train_steps}",
                  f"--log_every={min(100, train_steps)}", "--verbose=2"] + (["--eval_samples=200"] if quick else [])
-    _, seconds = _subprocess([sys.executable, "-m", "keras_lipschitz.trainers.train", *run_flags], out)
+    _, seconds = _subprocess([sys.executable, "-P", "-m", "keras_lipschitz.trainers.train", *run_flags], out)
     metrics = json.loads((out / "digits-sngan" / "metrics.json").read_text())[-1]
     report["training_run"] = {"recipe": "sngan", "dataset": "digits", "steps": train_steps,
                               "wall_seconds": seconds, "metrics": metrics}
     print(f"Training run: sngan on digits, {train_steps} steps in {seconds:.0f} s (with start-up and "
           f"evaluation): {json.dumps(metrics)}")
-    (out / "device.json").write_text(json.dumps(report, indent=2))
-    print(f"Wrote {out / 'device.json'}")
 
 
 if __name__ == "__main__":

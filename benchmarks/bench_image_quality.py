@@ -27,10 +27,11 @@ import argparse
 import json
 import os
 import pathlib
-import resource
 import statistics
 import subprocess
 import sys
+import time
+from concurrent import futures
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -40,53 +41,69 @@ HERE = pathlib.Path(__file__).parent
 METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "cas", "cas_real")
 
 
-def _children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _run(command, log):
+    """Runs `command` with its output in `log`; returns (CPU seconds of that process, wall seconds)."""
+    started = time.perf_counter()
+    with open(log, "w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed; the end of {log}:\n{pathlib.Path(log).read_text()[-3000:]}")
+    return usage.ru_utime + usage.ru_stime, time.perf_counter() - started
+
+
+def _data_flags(args):
+    return [f"--dataset={args.dataset}"] + ([f"--data_dir={args.data_dir}"] if args.data_dir else [])
 
 
 def run_ours(name, flags, out, args, seed):
-    """One `keras-lipschitz-train` run; returns its evaluations and CPU seconds."""
+    """One `keras-lipschitz-train` run; returns its evaluations, CPU and wall seconds."""
     run_dir = out / f"{name}-seed{seed}"
-    command = [sys.executable, "-m", "keras_lipschitz.trainers.train", f"--dataset={args.dataset}",
+    command = [sys.executable, "-P", "-m", "keras_lipschitz.trainers.train", *_data_flags(args),
                f"--steps={args.steps}", f"--seed={seed}", f"--eval_every={args.eval_every}",
                f"--eval_samples={args.eval_samples}", f"--sample_every={args.steps}", f"--out_dir={run_dir}",
                f"--log_every={min(100, args.eval_every)}", "--verbose=0", *flags]
-    before = _children_cpu()
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{result.stderr[-3000:]}")
+    cpu, wall = _run(command, out / f"{name}-seed{seed}.log")
     evaluations = json.loads((run_dir / "metrics.json").read_text())
-    return {"evaluations": evaluations, "cpu_seconds": _children_cpu() - before,
+    return {"evaluations": evaluations, "cpu_seconds": cpu, "wall_seconds": wall,
             "samples": str(sorted((run_dir / "samples").glob("*.png"))[-1])}
 
 
 def run_reference(out, args, seed):
-    """The plain DCGAN in its own process (its CPU time is that process's)."""
+    """The plain DCGAN in its own process: its seconds are the whole process's, start-up and evaluations
+    included, as for our rows."""
     result_path = out / f"plain_dcgan-seed{seed}.json"
-    command = [sys.executable, __file__, "--reference_worker", str(result_path), f"--dataset={args.dataset}",
+    command = [sys.executable, __file__, "--reference_worker", str(result_path), *_data_flags(args),
                f"--steps={args.steps}", f"--eval_every={args.eval_every}", f"--eval_samples={args.eval_samples}",
                f"--seeds={seed}"]
-    before = _children_cpu()
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"plain_dcgan failed:\n{result.stderr[-3000:]}")
-    # The whole process, start-up and evaluations included, as for our rows.
-    return {**json.loads(result_path.read_text()), "cpu_seconds": _children_cpu() - before}
+    cpu, wall = _run(command, out / f"plain_dcgan-seed{seed}.log")
+    return {**json.loads(result_path.read_text()), "cpu_seconds": cpu, "wall_seconds": wall}
+
+
+def _evaluator(args):
+    from keras_lipschitz import data
+    from keras_lipschitz.trainers.evaluation import Evaluator
+
+    source = data.load(args.dataset, data_dir=args.data_dir)
+    return source, Evaluator(source, num_samples=args.eval_samples, seed=0)
+
+
+def classifier_worker(args):
+    """Trains (or finds) the dataset's cached classifier once, before runs in parallel would each train it."""
+    _, evaluator = _evaluator(args)
+    print(f"dataset classifier: test accuracy {evaluator.extractor.accuracy:.4f}")
 
 
 def reference_worker(args):
     import keras
 
     from _plain_dcgan import PlainDCGAN
-    from keras_lipschitz import data
     from keras_lipschitz import visualization
-    from keras_lipschitz.trainers.evaluation import Evaluator
 
     seed = int(args.seeds)
     keras.utils.set_random_seed(seed)
-    source = data.load(args.dataset)
-    evaluator = Evaluator(source, num_samples=args.eval_samples, seed=0)
+    source, evaluator = _evaluator(args)
     gan = PlainDCGAN(source.sample_shape, seed)
     evaluations = []
     for step in range(args.eval_every, args.steps + 1, args.eval_every):
@@ -98,38 +115,45 @@ def reference_worker(args):
         {"evaluations": evaluations, "samples": str(picture)}))
 
 
-def summarize(runs):
-    """Mean and standard error over seeds of the final evaluation's metrics, and the mean CPU seconds."""
-    row = {"seeds": len(runs), "cpu_seconds": statistics.mean(run["cpu_seconds"] for run in runs)}
+def summarize(runs, clock):
+    """Mean and standard error over seeds of the final evaluation's metrics, and the mean seconds of `clock`."""
+    seconds = statistics.mean(run[f"{clock}_seconds"] for run in runs)
+    row = {"seeds": len(runs), "seconds": seconds,
+           "cpu_seconds": statistics.mean(run["cpu_seconds"] for run in runs),
+           "wall_seconds": statistics.mean(run["wall_seconds"] for run in runs)}
     for key in METRICS + ("fid_real_vs_real",):
         values = [run["evaluations"][-1][key] for run in runs if key in run["evaluations"][-1]]
         if values:
             error = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
             row[key] = (statistics.mean(values), error)
     steps = [evaluation["step"] for evaluation in runs[0]["evaluations"]]
-    row["curve"] = {"steps": steps, "cpu_seconds": [row["cpu_seconds"] * s / steps[-1] for s in steps],
+    row["curve"] = {"steps": steps, "seconds": [seconds * s / steps[-1] for s in steps],
                     "fid": [statistics.mean(run["evaluations"][i]["fid"] for run in runs) for i in range(len(steps))]}
     return row
 
 
-def cpu_to_reach(row, fid):
-    """CPU seconds at the first evaluation whose FID is <= `fid` (None if never)."""
-    for seconds, value in zip(row["curve"]["cpu_seconds"], row["curve"]["fid"]):
+def seconds_to_reach(row, fid):
+    """Seconds at the first evaluation whose FID is <= `fid` (None if never)."""
+    for seconds, value in zip(row["curve"]["seconds"], row["curve"]["fid"]):
         if value <= fid:
             return seconds
     return None
 
 
 def targets(rows, args):
-    reference = rows["plain_dcgan"]
+    verdicts = {}
+    reference = rows.get("plain_dcgan")
     ours = {name: row for name, row in rows.items() if name in args.recipes.split(",")}
-    best = min(ours, key=lambda name: ours[name]["fid"][0])
-    verdicts = {"best_recipe": best,
-                "fid_ratio_to_reference": ours[best]["fid"][0] / reference["fid"][0]}
-    verdicts["fid_target_met"] = verdicts["fid_ratio_to_reference"] <= 0.7
-    reach = cpu_to_reach(ours[best], reference["fid"][0])
-    verdicts["cpu_ratio_to_reach_reference_fid"] = None if reach is None else reach / reference["cpu_seconds"]
-    verdicts["cpu_target_met"] = reach is not None and reach <= 0.5 * reference["cpu_seconds"]
+    if reference and ours:
+        best = min(ours, key=lambda name: ours[name]["fid"][0])
+        verdicts = {"best_recipe": best, "fid_ratio_to_reference": ours[best]["fid"][0] / reference["fid"][0]}
+        verdicts["fid_target_met"] = verdicts["fid_ratio_to_reference"] <= 0.7
+        reach = seconds_to_reach(ours[best], reference["fid"][0])
+        verdicts[f"{args.clock}_ratio_to_reach_reference_fid"] = (None if reach is None
+                                                                   else reach / reference["seconds"])
+        verdicts["time_target_met"] = reach is not None and reach <= 0.5 * reference["seconds"]
+        if args.clock == "wall" and args.parallel > 1:
+            verdicts["time_note"] = f"wall seconds of {args.parallel} runs sharing the machine"
     limited, augmented = rows.get("limited"), rows.get("limited_diffaugment")
     if limited and augmented:
         verdicts["diffaugment_fid_reduction"] = 1 - augmented["fid"][0] / limited["fid"][0]
@@ -141,7 +165,7 @@ def targets(rows, args):
     return verdicts
 
 
-def plot(rows, path):
+def plot(rows, path, clock):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -149,8 +173,9 @@ def plot(rows, path):
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for name, row in rows.items():
-        axes.plot(row["curve"]["cpu_seconds"], row["curve"]["fid"], marker="o", label=name)
-    axes.set(xlabel="CPU seconds (2-core machine)", ylabel="FID (dataset classifier features)", yscale="log",
+        axes.plot(row["curve"]["seconds"], row["curve"]["fid"], marker="o", label=name)
+    label = {"cpu": "CPU seconds of the run's process", "wall": "wall seconds of the run"}[clock]
+    axes.set(xlabel=label, ylabel="FID (dataset classifier features)", yscale="log",
              title="Quality per unit of compute")
     axes.grid(alpha=0.3)
     axes.legend()
@@ -158,9 +183,44 @@ def plot(rows, path):
     figure.savefig(path, dpi=120)
 
 
+def run_all(jobs, seeds, out, args):
+    """Every (row, seed) run of the rows in `args.rows`, `args.parallel` at a time. Each result is kept in its own
+    JSON file as it ends; a run whose file exists is not run again (a stopped benchmark resumes), and the other
+    rows' files, when there are any, join the table."""
+    names = ["plain_dcgan", *jobs]
+    selected = names if args.rows == "all" else args.rows.split(",")
+    unknown = sorted(set(selected) - set(names))
+    if unknown:
+        raise SystemExit(f"--rows: unknown rows {unknown}; the rows are {', '.join(names)}")
+
+    def one(name, seed):
+        path = out / f"result-{name}-seed{seed}.json"
+        if not path.is_file() and name in selected:
+            result = run_reference(out, args, seed) if name == "plain_dcgan" else run_ours(
+                name, jobs[name], out, args, seed)
+            path.write_text(json.dumps(result))
+            print(f"{name} seed {seed}: FID {result['evaluations'][-1]['fid']:.2f}, "
+                  f"{result['cpu_seconds']:.0f} CPU s, {result['wall_seconds']:.0f} wall s", flush=True)
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    # Seeds outermost: a stopped run still holds whole comparisons.
+    order = [(name, seed) for seed in seeds for name in names]
+    if any(name in selected and not (out / f"result-{name}-seed{seed}.json").is_file() for name, seed in order):
+        _run([sys.executable, __file__, "--classifier_worker", *_data_flags(args),
+              f"--eval_samples={args.eval_samples}"], out / "classifier.log")
+    with futures.ThreadPoolExecutor(args.parallel) as pool:
+        results = list(pool.map(lambda job: one(*job), order))
+    runs = {name: [] for name in names}
+    for (name, _), result in zip(order, results):
+        if result is not None:
+            runs[name].append(result)
+    return {name: value for name, value in runs.items() if value}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--data_dir", default=None, help="the dataset's IDX files (default: Debian's package's)")
     parser.add_argument("--recipes", default="dcgan,wgan_gp,sngan,projection")
     parser.add_argument("--seeds", default="2", help="number of seeds (0, 1, ...)")
     parser.add_argument("--steps", type=int, default=3000, help="generator steps of every row")
@@ -169,12 +229,20 @@ def main():
     parser.add_argument("--fraction", type=float, default=0.1)
     parser.add_argument("--fraction_recipe", default="sngan")
     parser.add_argument("--diffaugment", default="color,translation,cutout")
+    parser.add_argument("--rows", default="all", help="rows to run (comma-separated; default all); the others' "
+                        "results already in --out join the table")
+    parser.add_argument("--parallel", type=int, default=1, help="runs at a time (each its own process)")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="the seconds of the time target and the curve: CPU (default) or wall (accelerators)")
     parser.add_argument("--out", default=str(HERE / "results" / "image_quality"))
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
     parser.add_argument("--reference_worker", help=argparse.SUPPRESS)
+    parser.add_argument("--classifier_worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.reference_worker:
         return reference_worker(args)
+    if args.classifier_worker:
+        return classifier_worker(args)
     if args.quick:
         args.steps, args.eval_every, args.eval_samples, args.seeds = 20, 10, 200, "1"
     out = pathlib.Path(args.out)
@@ -184,29 +252,25 @@ def main():
     limited = [f"--gan={args.fraction_recipe}", f"--data_fraction={args.fraction}"]
     jobs["limited"] = limited
     jobs["limited_diffaugment"] = limited + [f"--diffaugment={args.diffaugment}"]
-    runs = {name: [] for name in ["plain_dcgan", *jobs]}
-    for seed in seeds:  # seeds outermost: a stopped run still holds whole comparisons
-        runs["plain_dcgan"].append(run_reference(out, args, seed))
-        for name, flags in jobs.items():
-            runs[name].append(run_ours(name, flags, out, args, seed))
-            print(f"{name} seed {seed}: FID {runs[name][-1]['evaluations'][-1]['fid']:.2f}, "
-                  f"{runs[name][-1]['cpu_seconds']:.0f} CPU s", flush=True)
-    rows = {name: summarize(value) for name, value in runs.items()}
-    floor = rows["plain_dcgan"].get("fid_real_vs_real", (float("nan"), 0))[0]
+    runs = run_all(jobs, seeds, out, args)
+    rows = {name: summarize(value, args.clock) for name, value in runs.items()}
+    floor = next(iter(rows.values())).get("fid_real_vs_real", (float("nan"), 0))[0]
     print(f"\n{args.dataset}, {args.steps} generator steps, {len(seeds)} seed(s); real-vs-real FID {floor:.2f}")
-    print("| row | FID | KID | precision | recall | density | coverage | CAS (real) | CPU s |\n" + "|---" * 9 + "|")
+    print("| row | seeds | FID | KID | precision | recall | density | coverage | CAS (real) | CPU s | wall s |\n"
+          + "|---" * 11 + "|")
     for name, row in rows.items():
         cells = [f"{row[key][0]:.3f} +- {row[key][1]:.3f}" if key in row else "" for key in METRICS[:6]]
         cas = f"{row['cas'][0]:.3f} ({row['cas_real'][0]:.3f})" if "cas" in row else ""
-        print(f"| {name} | " + " | ".join(cells) + f" | {cas} | {row['cpu_seconds']:.0f} |")
+        print(f"| {name} | {row['seeds']} | " + " | ".join(cells) + f" | {cas} | {row['cpu_seconds']:.0f} | {row['wall_seconds']:.0f} |")
     verdicts = targets(rows, args)
     print("\n" + "\n".join(f"{key}: {value}" for key, value in verdicts.items()))
-    plot(rows, out / "fid_per_cpu_second.png")
-    results = {"dataset": args.dataset, "steps": args.steps, "seeds": len(seeds), "rows": rows,
-               "targets": verdicts, "samples": {name: [run["samples"] for run in value] for name, value in runs.items()},
+    plot(rows, out / "fid_per_second.png", args.clock)
+    results = {"dataset": args.dataset, "steps": args.steps, "seeds": len(seeds), "clock": args.clock,
+               "parallel": args.parallel, "rows": rows, "targets": verdicts,
+               "samples": {name: [run["samples"] for run in value] for name, value in runs.items()},
                "cpu_count": os.cpu_count()}
     (out / "image_quality.json").write_text(json.dumps(results, indent=2))
-    print(f"wrote {out / 'image_quality.json'} and {out / 'fid_per_cpu_second.png'}")
+    print(f"wrote {out / 'image_quality.json'} and {out / 'fid_per_second.png'}")
 
 
 if __name__ == "__main__":

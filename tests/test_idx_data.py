@@ -181,6 +181,9 @@ def test_command_trains_on_idx_files_with_a_data_fraction(tmp_path):
     assert (tmp_path / "run" / "generator.keras").exists()
     metrics_written = json.loads((tmp_path / "run" / "metrics.json").read_text())[-1]
     assert {"fid", "density", "coverage", "classes", "classifier_test_accuracy"} <= set(metrics_written)
+    # The evaluation's classifier is the whole train split's: rows of every fraction share one feature space.
+    cached = (tmp_path / "cache" / "keras_lipschitz" / "classifiers").glob("*.json")
+    assert [json.loads(path.read_text())["train_examples"] for path in cached] == [80]
     # Another fraction changes the data stream: resuming with it is refused.
     refused = subprocess.run(command[:-2] + ["--data_fraction=0.25", "--verbose=0"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=600)

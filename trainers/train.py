@@ -185,7 +185,10 @@ def _train(settings, out_dir, saved):
     keras.config.set_dtype_policy(settings["mixed_precision"])
     keras.utils.set_random_seed(settings["seed"])
     scope = _distribution_scope(settings)
-    source = _load_source(settings)
+    # The evaluation measures against the whole dataset (its classifier, its real images), also when training
+    # sees a fraction of it: rows of different fractions are then compared in one feature space.
+    whole = _load_source(settings)
+    source = _training_fraction(whole, settings)
     if settings["conditional"] and source.num_classes is None:
         raise app.UsageError(f"The {settings['gan']} recipe is conditional here and needs labels, and {source.name} "
                              "has none: use a labelled dataset (digits, tfds:mnist, ...) or --noconditional.")
@@ -205,7 +208,7 @@ def _train(settings, out_dir, saved):
     # The batches from step `done` on, as an uninterrupted run reads them.
     dataset = source.batches(global_batch, seed=settings["seed"], labels=settings["conditional"], skip_batches=done)
     epochs = -(-settings["steps"] // log_every)
-    evaluator = evaluation.Evaluator(source, settings["eval_samples"], settings["inception_weights"], settings["seed"])
+    evaluator = evaluation.Evaluator(whole, settings["eval_samples"], settings["inception_weights"], settings["seed"])
     saver = checkpoint.GANCheckpoint(checkpoints_dir, every_n_steps=settings["checkpoint_every"],
                                      max_to_keep=settings["max_checkpoints"],
                                      # Restored above already (the step count sets the first epoch).
@@ -436,10 +439,16 @@ def _load_source(settings):
     from keras_lipschitz import data
 
     try:
-        source = data.load(settings["dataset"], image_size=settings["image_size"], channels=settings["channels"],
-                           data_dir=settings["data_dir"], seed=settings["seed"])
-        return source.fraction(settings["data_fraction"], seed=settings["seed"])
+        return data.load(settings["dataset"], image_size=settings["image_size"], channels=settings["channels"],
+                         data_dir=settings["data_dir"], seed=settings["seed"])
     except (ValueError, RuntimeError, FileNotFoundError) as error:
+        raise CommandError(str(error)) from None
+
+
+def _training_fraction(source, settings):
+    try:
+        return source.fraction(settings["data_fraction"], seed=settings["seed"])
+    except ValueError as error:
         raise CommandError(str(error)) from None
 
 
