@@ -118,16 +118,16 @@ class _JaxStep:
         self.gan, self.jax = gan, jax
         gan.g_optimizer.build(gan.generator.trainable_variables)
         gan.d_optimizer.build(gan.discriminator.trainable_variables)
-        self.state = self._read()
+        self.state = tuple([variable.value for variable in group] for group in self._variable_groups())
         self.key = jax.random.key(seed)
         self._compiled = jax.jit(self._step)
 
-    def _read(self):
+    def _variable_groups(self):
+        """The variables `state` holds, in its order."""
         gan = self.gan
-        return tuple([v.value for v in variables] for variables in (
-            gan.generator.trainable_variables, gan.generator.non_trainable_variables,
-            gan.discriminator.trainable_variables, gan.discriminator.non_trainable_variables,
-            gan.g_optimizer.variables, gan.d_optimizer.variables))
+        return (gan.generator.trainable_variables, gan.generator.non_trainable_variables,
+                gan.discriminator.trainable_variables, gan.discriminator.non_trainable_variables,
+                gan.g_optimizer.variables, gan.d_optimizer.variables)
 
     def _losses(self, g_trainable, d_trainable, g_frozen, d_frozen, real, noise):
         gan = self.gan
@@ -164,10 +164,6 @@ class _JaxStep:
         self.state = self._compiled(self.state, real, key)
 
     def finish(self):
-        gan = self.gan
-        targets = (gan.generator.trainable_variables, gan.generator.non_trainable_variables,
-                   gan.discriminator.trainable_variables, gan.discriminator.non_trainable_variables,
-                   gan.g_optimizer.variables, gan.d_optimizer.variables)
-        for variables, values in zip(targets, self.state):
+        for variables, values in zip(self._variable_groups(), self.state):
             for variable, value in zip(variables, values):
                 variable.assign(value)

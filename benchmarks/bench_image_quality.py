@@ -1,5 +1,5 @@
 """Image quality on Fashion-MNIST (32x32): recipes against an independent plain-Keras DCGAN, data-limited training
-with and without DiffAugment, quality per CPU second, one run.
+with and without DiffAugment, quality per second of compute, one run.
 
 Each of our rows is `keras-lipschitz-train` itself (the recipe's settings, the
 command's evaluation every `--eval_every` steps), so the benchmark knows
@@ -8,8 +8,9 @@ TensorFlow tutorial's DCGAN, sharing no code with the library) trains for the
 same steps and is evaluated by the same `Evaluator` at the same steps. Every
 row reports FID, KID, precision, recall, density and coverage in the feature
 space of the dataset's own classifier, CAS next to the real-data classifier's
-for the conditional row, and the CPU seconds of the whole run (training and
-evaluations; the FID-vs-CPU curve takes the cost of a step as constant). The
+for the conditional row, and the CPU and wall seconds of each run's whole process
+(training and evaluations; the FID-vs-seconds curve, in `--clock` seconds, takes
+the cost of a step as constant). The
 data-limited rows train `--fraction_recipe` on `--fraction` of the training
 examples (stratified), with and without `--diffaugment`.
 
@@ -20,7 +21,8 @@ row >= 0.85x the real-data classifier's.
 
 Usage:
     python benchmarks/bench_image_quality.py [--dataset fashion_mnist] [--steps 3000] [--seeds 2]
-        [--recipes dcgan,wgan_gp,sngan,projection] [--quick]
+        [--recipes dcgan,wgan_gp,sngan,projection] [--parallel N] [--clock cpu|wall] [--rows ROWS]
+        [--data_dir DIR] [--quick]
 """
 
 import argparse
@@ -47,8 +49,7 @@ def _run(command, log):
     with open(log, "w") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(command)} failed; the end of {log}:\n{pathlib.Path(log).read_text()[-3000:]}")
     return usage.ru_utime + usage.ru_stime, time.perf_counter() - started
 
@@ -117,10 +118,9 @@ def reference_worker(args):
 
 def summarize(runs, clock):
     """Mean and standard error over seeds of the final evaluation's metrics, and the mean seconds of `clock`."""
-    seconds = statistics.mean(run[f"{clock}_seconds"] for run in runs)
-    row = {"seeds": len(runs), "seconds": seconds,
-           "cpu_seconds": statistics.mean(run["cpu_seconds"] for run in runs),
+    row = {"seeds": len(runs), "cpu_seconds": statistics.mean(run["cpu_seconds"] for run in runs),
            "wall_seconds": statistics.mean(run["wall_seconds"] for run in runs)}
+    seconds = row[f"{clock}_seconds"]
     for key in METRICS + ("fid_real_vs_real",):
         values = [run["evaluations"][-1][key] for run in runs if key in run["evaluations"][-1]]
         if values:
@@ -150,8 +150,8 @@ def targets(rows, args):
         verdicts["fid_target_met"] = verdicts["fid_ratio_to_reference"] <= 0.7
         reach = seconds_to_reach(ours[best], reference["fid"][0])
         verdicts[f"{args.clock}_ratio_to_reach_reference_fid"] = (None if reach is None
-                                                                   else reach / reference["seconds"])
-        verdicts["time_target_met"] = reach is not None and reach <= 0.5 * reference["seconds"]
+                                                                   else reach / reference[f"{args.clock}_seconds"])
+        verdicts["time_target_met"] = reach is not None and reach <= 0.5 * reference[f"{args.clock}_seconds"]
         if args.clock == "wall" and args.parallel > 1:
             verdicts["time_note"] = f"wall seconds of {args.parallel} runs sharing the machine"
     limited, augmented = rows.get("limited"), rows.get("limited_diffaugment")
@@ -193,8 +193,11 @@ def run_all(jobs, seeds, out, args):
     if unknown:
         raise SystemExit(f"--rows: unknown rows {unknown}; the rows are {', '.join(names)}")
 
+    def result_path(name, seed):
+        return out / f"result-{name}-seed{seed}.json"
+
     def one(name, seed):
-        path = out / f"result-{name}-seed{seed}.json"
+        path = result_path(name, seed)
         if not path.is_file() and name in selected:
             result = run_reference(out, args, seed) if name == "plain_dcgan" else run_ours(
                 name, jobs[name], out, args, seed)
@@ -205,7 +208,7 @@ def run_all(jobs, seeds, out, args):
 
     # Seeds outermost: a stopped run still holds whole comparisons.
     order = [(name, seed) for seed in seeds for name in names]
-    if any(name in selected and not (out / f"result-{name}-seed{seed}.json").is_file() for name, seed in order):
+    if any(name in selected and not result_path(name, seed).is_file() for name, seed in order):
         _run([sys.executable, __file__, "--classifier_worker", *_data_flags(args),
               f"--eval_samples={args.eval_samples}"], out / "classifier.log")
     with futures.ThreadPoolExecutor(args.parallel) as pool:
@@ -261,7 +264,8 @@ def main():
     for name, row in rows.items():
         cells = [f"{row[key][0]:.3f} +- {row[key][1]:.3f}" if key in row else "" for key in METRICS[:6]]
         cas = f"{row['cas'][0]:.3f} ({row['cas_real'][0]:.3f})" if "cas" in row else ""
-        print(f"| {name} | {row['seeds']} | " + " | ".join(cells) + f" | {cas} | {row['cpu_seconds']:.0f} | {row['wall_seconds']:.0f} |")
+        seconds = f"{row['cpu_seconds']:.0f} | {row['wall_seconds']:.0f}"
+        print(f"| {name} | {row['seeds']} | " + " | ".join(cells) + f" | {cas} | {seconds} |")
     verdicts = targets(rows, args)
     print("\n" + "\n".join(f"{key}: {value}" for key, value in verdicts.items()))
     plot(rows, out / "fid_per_second.png", args.clock)

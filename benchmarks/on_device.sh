@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The accelerator run, as one command on a machine with JAX (CUDA) and no TensorFlow: installs the carried
 # wheels, then runs bench_device.py (SN/GP/trainer timings, a short digits run) and bench_image_quality.py
-# (the Fashion-MNIST table, runs in parallel, wall seconds) under Keras on JAX. docs/benchmarks.md, "On a GPU",
-# says how to prepare the wheels and the data.
+# (the Fashion-MNIST table, runs in parallel, wall seconds) under Keras on JAX. docs/benchmarks.md, "The accelerator
+# check", says how to prepare the wheels and the data.
 #
 # Usage, from the repository root: bash benchmarks/on_device.sh OUT_DIR
 #   .whl/            keras, namex, optree and keras_lipschitz wheels for the machine's Python

@@ -16,6 +16,7 @@ from keras_lipschitz import data
 from keras_lipschitz import metrics
 from keras_lipschitz.data import sources
 from keras_lipschitz.trainers import evaluation
+from stand_ins import GivenSamples
 
 RNG = np.random.default_rng(16)
 TYPE_CODES = {"uint8": 0x08, "int8": 0x09, ">i2": 0x0B, ">i4": 0x0C, ">f4": 0x0D, ">f8": 0x0E}
@@ -151,21 +152,11 @@ def test_the_datasets_own_classifier_is_cached_and_evaluates_it(tmp_path, monkey
                               source.test_labels, num_classes=10, epochs=1)
     assert len(list((tmp_path / "cache" / "keras_lipschitz" / "classifiers").glob("*.keras"))) == 2
     # Real held-out images score like real images: every class, near the real-vs-real floor.
-    results = evaluator(_Images(source.test_samples))
+    results = evaluator(GivenSamples(source.test_samples))
     assert results["classes"] == 10 and results["coverage"] > 0.5 and results["density"] > 0.5
     assert results["fid"] == pytest.approx(results["fid_real_vs_real"], rel=0.5)
-    noise = evaluator(_Images(RNG.uniform(-1, 1, source.test_samples.shape).astype("float32")))
+    noise = evaluator(GivenSamples(RNG.uniform(-1, 1, source.test_samples.shape).astype("float32")))
     assert noise["fid"] > 5 * results["fid"] and noise["coverage"] < results["coverage"]
-
-
-class _Images:
-    """Stands in for a GAN whose samples are given images."""
-
-    def __init__(self, images):
-        self.images = images
-
-    def sample(self, count):
-        return self.images[:count]
 
 
 def test_command_trains_on_idx_files_with_a_data_fraction(tmp_path):

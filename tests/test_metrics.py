@@ -8,6 +8,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from keras_lipschitz import data
 from keras_lipschitz import metrics
+from stand_ins import GivenSamples
 
 RNG = np.random.default_rng(0)
 
@@ -136,28 +137,18 @@ def test_inception_features_load_a_local_weights_file(tmp_path):
     assert features.shape == (2, 2048)
 
 
-class _RealImages:
-    """Stands in for a GAN whose samples are the digits' held-out images."""
-
-    def __init__(self, images):
-        self.images = images
-
-    def sample(self, count):
-        return self.images[:count]
-
-
 def test_digits_evaluator_scores_real_images_at_the_real_floor():
     from keras_lipschitz.trainers.evaluation import Evaluator
 
     source = data.load("digits")
     evaluator = Evaluator(source, num_samples=360)
-    results = evaluator(_RealImages(source.test_samples))
+    results = evaluator(GivenSamples(source.test_samples))
     assert results["classes"] == 10 and results["class_kl"] < 0.01
     assert results["classifier_test_accuracy"] > 0.95
     # The held-out images are the real-vs-real reference itself.
     assert results["fid"] == pytest.approx(results["fid_real_vs_real"], rel=0.35)
     assert results["precision"] > 0.8 and results["recall"] > 0.8
-    noise = _RealImages(RNG.uniform(-1, 1, size=(360, 8, 8, 1)).astype("float32"))
+    noise = GivenSamples(RNG.uniform(-1, 1, size=(360, 8, 8, 1)).astype("float32"))
     assert evaluator(noise)["fid"] > 10 * results["fid"]
 
 
