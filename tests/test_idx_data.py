@@ -179,3 +179,40 @@ def test_command_trains_on_idx_files_with_a_data_fraction(tmp_path):
     refused = subprocess.run(command[:-2] + ["--data_fraction=0.25", "--verbose=0"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=600)
     assert refused.returncode != 0 and "data_fraction" in refused.stderr
+
+
+def test_named_dataset_from_tensorflow_datasets_is_padded_and_keeps_its_test_split(tmp_path, monkeypatch):
+    """Without IDX files, fashion_mnist and mnist come from tensorflow-datasets as the same arrays: 28x28 padded
+    to 32 with the background, labels, and the test split (which the dataset's classifier and CAS need)."""
+    import tensorflow_datasets as tfds
+
+    rng = np.random.default_rng(3)
+    pixels = {"train": rng.integers(0, 256, (12, 28, 28, 1), dtype="uint8"),
+              "test": rng.integers(0, 256, (6, 28, 28, 1), dtype="uint8")}
+
+    class TinyFashion(tfds.core.GeneratorBasedBuilder):
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+                "image": tfds.features.Image(shape=(28, 28, 1)), "label": tfds.features.ClassLabel(num_classes=3)}))
+
+        def _split_generators(self, dl_manager):
+            return {split: self._generate_examples(split) for split in pixels}
+
+        def _generate_examples(self, split):
+            for index, image in enumerate(pixels[split]):
+                yield index, {"image": image, "label": index % 3}
+
+    monkeypatch.setitem(sources.IDX_DATASETS, "tiny_fashion",
+                        {"debian": str(tmp_path / "absent"), "package": "none", "tfds": "tiny_fashion"})
+    source = data.load("tiny_fashion", data_dir=str(tmp_path / "tfds"))
+    assert source.sample_shape == (32, 32, 1) and source.num_classes == 3
+    for split, samples, labels in (("train", *source.arrays), ("test", source.test_samples, source.test_labels)):
+        # tfds shuffles the examples when it prepares them: compare both sides in the order of their pixels.
+        order = np.argsort([np.rint((sample[2:30, 2:30] + 1) * 127.5).astype("uint8").tobytes() for sample in samples])
+        want_order = np.argsort([image.tobytes() for image in pixels[split]])
+        want = np.pad(pixels[split] / 127.5 - 1.0, ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1.0)
+        np.testing.assert_allclose(samples[order], want[want_order], atol=1e-6)
+        np.testing.assert_array_equal(labels[order], (np.arange(len(want)) % 3)[want_order])
+    assert source.fraction(0.5).num_examples == 6

@@ -100,11 +100,16 @@ def _idx(name, directory, image_size, channels):
         test_x, test_y = idx.load_idx_split(directory, "test")
     except FileNotFoundError:
         test_x, test_y = None, None
+    return _gray_images_source(name, (train_x, train_y), (test_x, test_y), image_size, channels)
+
+
+def _gray_images_source(name, train, test, image_size, channels):
+    """A source of uint8 gray images `(n, h, w)` with labels, and a test split when `test` holds one."""
     size, channels = image_size or 32, channels or 1
     convert = lambda images: None if images is None else _idx_images(images, size, channels)  # noqa: E731
     return DataSource(name=name, kind="images", sample_shape=(size, size, channels),
-                      num_classes=int(train_y.max()) + 1, arrays=(convert(train_x), train_y),
-                      test_samples=convert(test_x), test_labels=test_y)
+                      num_classes=int(train[1].max()) + 1, arrays=(convert(train[0]), train[1]),
+                      test_samples=convert(test[0]), test_labels=test[1])
 
 
 def _idx_images(images, size, channels):
@@ -135,9 +140,11 @@ def _named_idx(name, image_size, channels, data_dir):
         tfds_note = "tensorflow-datasets is not installed"
     else:
         try:
-            return _tfds(f"tfds:{known['tfds']}", image_size or 32, channels, data_dir)
+            train, test = _tfds_gray_splits(known["tfds"], data_dir)
         except RuntimeError as error:
             tfds_note = str(error)
+        else:
+            return _gray_images_source(name, train, test, image_size, channels)
     looked = ", ".join(str(d) for d in ([data_dir] if data_dir else []) + [known["debian"]])
     raise FileNotFoundError(
         f"{name}: no IDX files in {looked}, and tensorflow-datasets could not get it ({tfds_note}). Install "
@@ -168,14 +175,14 @@ def _to_unit_range(image, image_size, channels):
     return image / 127.5 - 1.0
 
 
-def _tfds(spec, image_size, channels, data_dir):
-    tf = import_tensorflow("tfds: datasets", _WITHOUT_TENSORFLOW)
+def _prepared_builder(spec, data_dir):
+    """The tensorflow-datasets builder of "tfds:NAME", downloaded and prepared (RuntimeError when it cannot be)."""
+    import_tensorflow("tfds: datasets", _WITHOUT_TENSORFLOW)
     import tensorflow_datasets as tfds
 
-    name = spec[len("tfds:") :]
     with _removing_new_empty_directories(data_dir or _default_tfds_dir()):
         try:
-            builder = tfds.builder(name, data_dir=data_dir)
+            builder = tfds.builder(spec[len("tfds:") :], data_dir=data_dir)
             if not builder.is_prepared() and _downloads(builder):
                 _check_online(spec)
             builder.download_and_prepare()
@@ -185,6 +192,29 @@ def _tfds(spec, image_size, channels, data_dir):
                 "It needs internet access the first time (or a prepared --data_dir); without it, "
                 "use digits, ring8 or grid25."
             ) from None
+    return builder
+
+
+def _tfds_gray_splits(name, data_dir):
+    """The train and test splits of a tensorflow-datasets set of gray images as IDX files hold them: uint8 images
+    `(n, h, w)` and int32 labels (`(None, None)` for a missing test split), so MNIST-style data is padded and
+    evaluated the same whether it came from IDX files or from tfds."""
+    import tensorflow_datasets as tfds
+
+    builder = _prepared_builder(f"tfds:{name}", data_dir)
+
+    def split(split_name):
+        if split_name not in builder.info.splits:
+            return None, None
+        arrays = tfds.as_numpy(builder.as_dataset(split=split_name, batch_size=-1))
+        return arrays["image"][..., 0], arrays["label"].astype("int32")
+
+    return split("train"), split("test")
+
+
+def _tfds(spec, image_size, channels, data_dir):
+    tf = import_tensorflow("tfds: datasets", _WITHOUT_TENSORFLOW)
+    builder = _prepared_builder(spec, data_dir)
     features = builder.info.features
     if "image" not in features:
         raise ValueError(f"{spec} has no 'image' feature (features: {list(features)}).")
