@@ -213,6 +213,7 @@ class GAN(keras.Model):
         d_steps=1,
         classifier_loss=None,
         augment=None,
+        drift_weight=0.0,
         **kwargs,
     ):
         """Configures training.
@@ -234,6 +235,9 @@ class GAN(keras.Model):
                 `"color,translation,cutout"`, see `layers.DiffAugment`): the
                 discriminator, and the penalty, see augmented real and
                 generated samples in every step (images only).
+            drift_weight: epsilon_drift >= 0: adds `drift_weight *
+                E[D(x_real)^2]` to the critic's loss (PGGAN: 0.001; see
+                `penalties.drift_penalty`).
             **kwargs: `keras.Model.compile` arguments (`jit_compile`,
                 `steps_per_execution`, ...).
         """
@@ -255,9 +259,11 @@ class GAN(keras.Model):
         # A float, or a tensor or variable (a schedule can assign to it between steps).
         self.penalty_weight = penalty_weight if _is_tensor(penalty_weight) else float(penalty_weight)
         self.d_steps = d_steps
+        self.drift_weight = _validation.check_finite_number("drift_weight", drift_weight, positive=False,
+                                                            hint="0.001 in PGGAN")
         self.augment = _augment_policy(augment, self.generator)
         self._compile_arguments = dict(loss=loss, penalty=penalty, penalty_weight=penalty_weight, d_steps=d_steps,
-                                       augment=augment, **kwargs)
+                                       augment=augment, drift_weight=drift_weight, **kwargs)
         # The penalties see the critic's logit only.
         self._adversarial_critic = (keras.Model(self.discriminator.inputs, self.discriminator.outputs[0])
                                     if auxiliary else self.discriminator)
@@ -272,6 +278,8 @@ class GAN(keras.Model):
         names = ["d_loss", "g_loss", "wasserstein_estimate"]
         if penalty is not None:
             names.append("penalty")
+        if self.drift_weight:
+            names.append("drift")
         if auxiliary:
             names += ["d_classifier_loss", "g_classifier_loss"]
         if self.generator.losses:
@@ -439,7 +447,7 @@ class GAN(keras.Model):
 
     def _train_step(self, data):
         real, labels = _samples_and_labels(data, self.num_classes)
-        chunks = _split(real, self.d_steps)
+        chunks = _split(self._real_samples(real), self.d_steps)
         label_chunks = _split(labels, self.d_steps) if labels is not None else [None] * self.d_steps
         critic_finite = []
         for chunk, chunk_labels in zip(chunks, label_chunks):
@@ -495,6 +503,10 @@ class GAN(keras.Model):
             self._trackers[name].update_state(value * replicas)
         return backend.logs_for_keras({name: self._trackers[name].result() for name in values})
 
+    def _real_samples(self, real):
+        """The real batch as the critic sees it (a subclass may transform it, e.g. PGGAN's fade-in of reals)."""
+        return real
+
     def _count_step(self, all_finite):
         skipped = ops.cast(ops.logical_not(all_finite), backend.COUNTER_DTYPE)
         self.train_steps.assign_add(ops.ones((), backend.COUNTER_DTYPE))
@@ -539,6 +551,9 @@ class GAN(keras.Model):
                 logs["d_classifier_loss"] = self.classifier_loss.discriminator_loss(real_classes, fake_classes, labels)
                 d_loss += logs["d_classifier_loss"]
             d_loss += _regularization(self.discriminator.losses)
+            if self.drift_weight:
+                logs["drift"] = gan_penalties.drift_penalty(real_logits, weight=self.drift_weight)
+                d_loss += logs["drift"]
             penalty = ops.zeros((), "float32")
             if self.penalty is not None:
                 alphas = None

@@ -6,10 +6,14 @@ from keras_lipschitz.architectures.dcgan import dcgan_generator
 from keras_lipschitz.architectures.dcgan import radford_discriminator
 from keras_lipschitz.architectures.mlp import mlp_discriminator
 from keras_lipschitz.architectures.mlp import mlp_generator
+from keras_lipschitz.architectures.progressive import ProgressiveDiscriminator
+from keras_lipschitz.architectures.progressive import ProgressiveGenerator
 from keras_lipschitz.architectures.resnet import resnet_discriminator
 from keras_lipschitz.architectures.resnet import resnet_generator
 
 __all__ = [
+    "ProgressiveDiscriminator",
+    "ProgressiveGenerator",
     "biggan_generator",
     "dcgan_discriminator",
     "dcgan_generator",

@@ -1,5 +1,6 @@
-"""Lipschitz penalties: gradient penalties and orthogonal regularization."""
+"""Lipschitz penalties: gradient penalties, orthogonal regularization and PGGAN's drift penalty."""
 
+from keras_lipschitz.penalties.drift import drift_penalty
 from keras_lipschitz.penalties.gradient_penalties import critic_input_gradients
 from keras_lipschitz.penalties.gradient_penalties import critic_scores
 from keras_lipschitz.penalties.gradient_penalties import dragan_penalty
@@ -14,6 +15,7 @@ __all__ = [
     "critic_input_gradients",
     "critic_scores",
     "dragan_penalty",
+    "drift_penalty",
     "gradient_penalty",
     "lazy_penalty",
     "r1_penalty",
