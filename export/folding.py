@@ -25,7 +25,9 @@ def fold_spectral_normalization(model):
     and receives the folded kernels of each inner wrapper.
 
     Args:
-        model: a built Sequential or functional Keras model.
+        model: a built Sequential or functional Keras model, or a subclassed
+            one with a `functional()` method returning its functional form
+            (`architectures.ProgressiveGenerator`: its current phase only).
 
     Returns:
         A new model of the same inputs and outputs.
@@ -50,6 +52,8 @@ def fold_spectral_normalization(model):
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError(f"fold_spectral_normalization takes a built Keras model, got {model!r}.")
+    if hasattr(model, "functional"):  # a subclassed model with a functional form (ProgressiveGenerator)
+        model = model.functional()
     pairs = []
 
     def clone(layer):

@@ -225,3 +225,25 @@ def test_mirrored_strategy_matches_one_device_across_a_stage_change(two_replicas
     assert (models[1].generator.level, models[1].generator.fading) == (1, False)
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
+
+
+@tensorflow_only
+def test_final_generator_exports_without_lower_resolution_branches(tmp_path):
+    from keras_lipschitz.export import export_generator
+
+    generator = ProgressiveGenerator(8, 16, filters=(8, 6, 4))  # the final phase: 16x16, not fading
+    report = export_generator(generator, tmp_path / "export", formats=("saved_model", "tflite"),
+                              quantizations=("float32",))
+    assert max(report["max_abs_difference"].values()) <= 1e-5
+    import tensorflow as tf
+
+    saved = sorted(tuple(shape) for name, shape in
+                   tf.train.list_variables(str(tmp_path / "export" / "saved_model" / "variables" / "variables"))
+                   if "model_variables" in name)
+    used = [v for v in generator.weights if not v.path.startswith(("to_rgb_4/", "to_rgb_8/")) and not v.path.endswith("alpha")]
+    assert saved == sorted(tuple(v.shape) for v in used)  # no to_rgb of 4x4 or 8x8, no alpha
+    # A generator still fading exports that phase, alpha fixed at its value.
+    generator.set_phase(2, True)
+    generator.alpha.assign(0.25)
+    latents = RNG.normal(size=(3, 8)).astype("float32")
+    np.testing.assert_allclose(generator.functional()(latents), generator(latents), rtol=1e-6, atol=1e-6)

@@ -143,7 +143,7 @@ class ProgressiveGAN(GAN):
         for _ in range(shrink):
             real = downsample(real)
         if self.generator.fading:
-            real = self.generator.fade_in([upsample(downsample(real)), real], self.generator.alpha)
+            real = self.generator.fade_in([upsample(downsample(real)), real], alpha=self.generator.alpha)
         for _ in range(shrink):
             real = upsample(real)
         return real

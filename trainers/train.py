@@ -35,7 +35,7 @@ from keras_lipschitz import recipes
 # Data parallelism by backend: tf.distribute strategies on TensorFlow, keras.distribution on JAX.
 STRATEGIES = {"tensorflow": ("default", "mirrored", "multi_worker", "tpu"), "jax": ("default", "data_parallel")}
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-ARCHITECTURES = ("auto", "mlp", "dcgan", "radford", "resnet", "biggan")
+ARCHITECTURES = ("auto", "mlp", "dcgan", "radford", "resnet", "biggan", "progressive")
 
 FLAGS = flags.FLAGS
 # The recipe (keras_lipschitz.recipes); every override defaults to the recipe's value for the data.
@@ -68,7 +68,8 @@ flags.DEFINE_float("label_smoothing", None, "Override the one-sided label smooth
                    "non-saturating losses (e.g. 0.1; Salimans et al. 2016).")
 flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, a CNN "
                   "for images), mlp, dcgan (SNGAN's standard CNN), radford (DCGAN's own critic), resnet (SNGAN's "
-                  "ResNet; SAGAN's with attention) or biggan (BigGAN's generator).")
+                  "ResNet; SAGAN's with attention), biggan (BigGAN's generator) or progressive (PGGAN's growing "
+                  "networks).")
 flags.DEFINE_integer("latent_dim", None, "Override the latent size (recipes: 2 for 2-D data, 64 for images).")
 # The data.
 flags.DEFINE_string("dataset", "digits", "ring8, grid25, digits (embedded, no download), fashion_mnist, mnist, "

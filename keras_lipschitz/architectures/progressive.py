@@ -145,19 +145,30 @@ class ProgressiveGenerator(_Progressive):
         self(keras.Input((latent_dim,)))
 
     def call(self, latents):
+        return self._phase_output(latents, self.alpha)
+
+    def _phase_output(self, latents, alpha):
         features = self.blocks[0](latents)
         previous = features
         for block in self.blocks[1:self.level + 1]:
             previous, features = features, block(features)
         image = self.to_rgb[self.level](features)
         if self.fading:
-            image = self.fade_in([self.upsample(self.to_rgb[self.level - 1](previous)), image], self.alpha)
+            image = self.fade_in([self.upsample(self.to_rgb[self.level - 1](previous)), image], alpha=alpha)
         for _ in range(self.levels - 1 - self.level):
             image = self.upsample(image)
         return image
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.image_size, self.image_size, self.channels)
+
+    def functional(self):
+        """The current phase as a functional model sharing this one's layers: only the layers the phase uses
+        (at the final level, not fading, no lower-resolution branch), a fade-in's alpha as a constant. The
+        exporter saves this form."""
+        latents = keras.Input((self.latent_dim,), name="latents")
+        alpha = float(keras.ops.convert_to_numpy(self.alpha))
+        return keras.Model(latents, self._phase_output(latents, alpha), name=f"{self.name}_{self.resolution}px")
 
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim}
@@ -230,7 +241,7 @@ class ProgressiveDiscriminator(_Progressive):
             features = self.blocks[self.level](features)
         if self.fading:
             previous = self.from_rgb[self.level - 1](self.downsample(images))
-            features = self.fade_in([previous, features], self.alpha)
+            features = self.fade_in([previous, features], alpha=self.alpha)
         for block in reversed(self.blocks[1:self.level]):
             features = block(features)
         return self.blocks[0](features)

@@ -40,5 +40,5 @@ class FadeIn(keras.layers.Layer):
         alpha = ops.cast(alpha, new.dtype)
         return previous + alpha * (new - previous)
 
-    def compute_output_shape(self, input_shapes, alpha=None):
-        return input_shapes[1]
+    def compute_output_shape(self, inputs_shape):
+        return inputs_shape[1]

@@ -6,7 +6,7 @@ from keras_lipschitz import architectures
 from keras_lipschitz import losses
 from keras_lipschitz.constraints import ClipConstraint
 
-ARCHITECTURES = ("mlp", "dcgan", "radford", "resnet", "biggan")
+ARCHITECTURES = ("mlp", "dcgan", "radford", "resnet", "biggan", "progressive")
 
 
 def build(settings, sample_shape, num_classes=None, seed=0):
@@ -33,14 +33,19 @@ def build(settings, sample_shape, num_classes=None, seed=0):
     print(gan.discriminator.output_shape)  # [(None, 1), (None, 10)]: the logit and the class logits
     ```
     """
-    from keras_lipschitz.trainers import GAN
+    from keras_lipschitz import trainers
 
     generator, critic = models(settings, sample_shape, num_classes)
     if settings["weight_clipping"]:
         apply_weight_clipping(critic, settings["weight_clipping"])
-    gan = GAN(generator, critic, latent_dim=settings["latent_dim"], num_classes=num_classes, seed=seed,
-              ema_decay=settings["ema_decay"] or None, ema_start=settings["ema_start"],
-              truncation=settings["truncation"] or None)
+    options = dict(latent_dim=settings["latent_dim"], num_classes=num_classes, seed=seed,
+                   ema_decay=settings["ema_decay"] or None, ema_start=settings["ema_start"],
+                   truncation=settings["truncation"] or None)
+    if isinstance(generator, architectures.ProgressiveGenerator):
+        schedule = trainers.GrowthSchedule(generator.levels, settings["fade_images"], settings["stable_images"])
+        gan = trainers.ProgressiveGAN(generator, critic, schedule=schedule, **options)
+    else:
+        gan = trainers.GAN(generator, critic, **options)
     return gan, compile_arguments(settings, conditional=num_classes is not None)
 
 
@@ -64,6 +69,8 @@ def _check_architecture_options(settings, num_classes):
     if num_classes is not None and residual and settings["conditioning"] != "projection":
         raise ValueError(f"The {architecture} architecture conditions by projection (conditional BN and a projection "
                          f"discriminator), not {settings['conditioning']!r}; use dcgan, radford or mlp.")
+    if num_classes is not None and architecture == "progressive":
+        raise ValueError("The progressive architecture is unconditional (PGGAN); drop --conditional.")
     if settings["orthogonal_regularization"] and architecture != "biggan":
         raise ValueError("orthogonal_regularization is built into the biggan architecture's generator, not "
                          f"{architecture}.")
@@ -139,7 +146,14 @@ def _biggan(settings, sample_shape, num_classes):
     return generator, _resnet_critic(settings, sample_shape, num_classes)
 
 
-_BUILDERS = {"mlp": _mlp, "dcgan": _dcgan, "radford": _radford, "resnet": _resnet, "biggan": _biggan}
+def _progressive(settings, sample_shape, num_classes):
+    size, _, channels = sample_shape
+    generator = architectures.ProgressiveGenerator(settings["latent_dim"], size, channels, filters=settings["g_filters"])
+    return generator, architectures.ProgressiveDiscriminator(size, channels, filters=settings["d_filters"])
+
+
+_BUILDERS = {"mlp": _mlp, "dcgan": _dcgan, "radford": _radford, "resnet": _resnet, "biggan": _biggan,
+             "progressive": _progressive}
 
 
 def compile_arguments(settings, conditional=None):
@@ -160,6 +174,8 @@ def compile_arguments(settings, conditional=None):
         penalty_weight=settings["penalty_weight"],
         d_steps=settings["d_steps"],
     )
+    if settings["drift_weight"]:
+        arguments["drift_weight"] = settings["drift_weight"]
     if settings["diffaugment"]:
         arguments["augment"] = settings["diffaugment"]
     if auxiliary:
@@ -184,7 +200,8 @@ def optimizer(settings, learning_rate, updates):
     elif settings["learning_rate_schedule"] != "constant":
         raise ValueError(f"Unknown learning_rate_schedule {settings['learning_rate_schedule']!r}: constant or cosine.")
     if settings["optimizer"] == "adam":
-        return keras.optimizers.Adam(learning_rate, beta_1=settings["beta_1"], beta_2=settings["beta_2"])
+        return keras.optimizers.Adam(learning_rate, beta_1=settings["beta_1"], beta_2=settings["beta_2"],
+                                     epsilon=settings["adam_epsilon"])
     if settings["optimizer"] == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate)
     raise ValueError(f"Unknown optimizer {settings['optimizer']!r}: adam or rmsprop.")

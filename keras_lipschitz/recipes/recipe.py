@@ -12,7 +12,8 @@ import dataclasses
 # Every setting a recipe resolves to, with what it means.
 SETTINGS = {
     "architecture": "mlp, dcgan (SNGAN's standard CNN), radford (DCGAN's own critic, N(0, 0.02) init), resnet "
-                    "(SNGAN's ResNet; SAGAN's with attention) or biggan (BigGAN's G, the ResNet critic)",
+                    "(SNGAN's ResNet; SAGAN's with attention), biggan (BigGAN's G, the ResNet critic) or progressive "
+                    "(PGGAN's growing networks)",
     "conditional": "train on the dataset's labels (the --conditional flag overrides it)",
     "conditioning": "how a conditional model takes labels: projection (conditional BN in G, projection D), concat "
                     "(label embedding concatenated to G's and D's inputs) or auxiliary (AC-GAN classifier head)",
@@ -27,12 +28,16 @@ SETTINGS = {
     "label_smoothing": "one-sided label smoothing of the real samples' target (minimax and non-saturating losses)",
     "penalty": "none or a keras_lipschitz.trainers.PENALTIES name",
     "penalty_weight": "lambda of the penalty (gamma for R1/R2)",
+    "drift_weight": "epsilon_drift of PGGAN's drift penalty on the critic's real scores (0: none)",
+    "fade_images": "progressive architecture: real images per fade-in phase",
+    "stable_images": "progressive architecture: real images per stable phase before the next resolution",
     "diffaugment": "DiffAugment policies the critic's inputs go through, e.g. color,translation,cutout (empty: none; "
                    "images only)",
     "d_steps": "critic steps per generator step",
     "optimizer": "adam or rmsprop, for both networks",
     "beta_1": "Adam's beta_1",
     "beta_2": "Adam's beta_2",
+    "adam_epsilon": "Adam's epsilon",
     "d_learning_rate": "the critic's learning rate",
     "g_learning_rate": "the generator's learning rate (TTUR when it differs)",
     "learning_rate_schedule": "constant, or cosine (decayed to 0 over the run's steps)",
