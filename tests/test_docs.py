@@ -60,6 +60,15 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.layers.DiffAugment,
     keras_lipschitz.metrics.density_coverage,
     keras_lipschitz.data.DataSource.fraction,
+    keras_lipschitz.layers.EqualizedDense,
+    keras_lipschitz.layers.EqualizedConv2D,
+    keras_lipschitz.layers.PixelNormalization,
+    keras_lipschitz.layers.MinibatchStandardDeviation,
+    keras_lipschitz.layers.FadeIn,
+    keras_lipschitz.architectures.ProgressiveGenerator,
+    keras_lipschitz.architectures.ProgressiveDiscriminator,
+    keras_lipschitz.trainers.ProgressiveGAN,
+    keras_lipschitz.penalties.drift_penalty,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [
@@ -77,6 +86,7 @@ EXAMPLE_OBJECTS = [
     keras_lipschitz.recipes.build.build,
     keras_lipschitz.data.read_idx,
     keras_lipschitz.metrics.DatasetClassifier,
+    keras_lipschitz.trainers.GrowthSchedule,
 ]
 MODULE_DOCSTRINGS = [_tfgan]
 

@@ -247,3 +247,12 @@ def test_final_generator_exports_without_lower_resolution_branches(tmp_path):
     generator.alpha.assign(0.25)
     latents = RNG.normal(size=(3, 8)).astype("float32")
     np.testing.assert_allclose(generator.functional()(latents), generator(latents), rtol=1e-6, atol=1e-6)
+
+
+def test_sample_pictures_at_the_end_of_every_growth_phase(tmp_path):
+    from keras_lipschitz.trainers.callbacks import SampleImages
+
+    gan = _progressive_gan()
+    pictures = SampleImages(tmp_path, every_n_steps=100, num_samples=16)
+    gan.fit(IMAGES, batch_size=8, shuffle=False, verbose=0, callbacks=[pictures])  # 12 steps, phases end at 4, 8
+    assert [path.name for path in pictures.written] == [f"samples-{step:08d}.png" for step in (4, 8, 12)]

@@ -23,7 +23,9 @@ class SampleImages(EveryNSteps):
     over `reference` points (e.g. the mixture's means). With
     `log_dir` the pictures also go to TensorBoard as image summaries under
     `log_dir/samples` (tag `samples`), next to the scalars that
-    `keras.callbacks.TensorBoard(log_dir)` writes.
+    `keras.callbacks.TensorBoard(log_dir)` writes. A growing GAN
+    (`ProgressiveGAN`) also gets a picture at the last step of each growth
+    phase: its images at that phase's resolution, upsampled to the final size.
 
     Args:
         directory: None, or where the PNG files go.
@@ -82,6 +84,11 @@ class SampleImages(EveryNSteps):
         self._writer = None
         self._inputs = None
 
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.generator_step()
+        if step % self.every_n_steps == 0 or _ends_growth_phase(self.model, step):
+            self.handle(step)
+
     def fixed_inputs(self):
         """The generator inputs every picture uses: latents, or [latents, labels] (one row per class)."""
         if self._inputs is None:
@@ -116,3 +123,10 @@ class SampleImages(EveryNSteps):
             if self._writer is None:
                 self._writer = SummaryWriter(pathlib.Path(self.log_dir) / "samples")
             self._writer.image(step, "samples", pixels)
+
+
+def _ends_growth_phase(model, steps_done):
+    """Whether the step just run was the last of a `ProgressiveGAN`'s growth phase."""
+    if not hasattr(model, "phase_at_step") or steps_done < 1:
+        return False
+    return model.phase_at_step(steps_done - 1)[:2] != model.phase_at_step(steps_done)[:2]

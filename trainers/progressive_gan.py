@@ -57,7 +57,7 @@ class ProgressiveGAN(GAN):
                 loss="wasserstein", penalty="gradient_penalty", drift_weight=0.001)
     images = np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
     gan.fit(images, batch_size=16, epochs=4, verbose=0)
-    print(gan.generator.level, gan.generator.fading)  # 1 False: grown to 8x8 after 192 images
+    print(gan.generator.level, gan.generator.fading)  # 1 False: 8x8, stable from the 128th image on
     ```
 
     Reference:

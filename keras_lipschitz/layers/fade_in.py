@@ -15,6 +15,9 @@ class FadeIn(keras.layers.Layer):
     `alpha` rises linearly from 0 to 1 with the images seen during the
     fade-in phase (see `trainers.GrowthSchedule`).
 
+    Args:
+        **kwargs: base `keras.layers.Layer` arguments.
+
     Returns:
         Called on `[previous, new]` (equal shapes) and `alpha` (a scalar), the
         blend, in the inputs' dtype.
