@@ -9,8 +9,9 @@ same steps and is evaluated by the same `Evaluator` at the same steps. Every
 row reports FID, KID, precision, recall, density and coverage in the feature
 space of the dataset's own classifier, CAS next to the real-data classifier's
 for the conditional row, and the CPU and wall seconds of each run's whole process
-(training and evaluations; the FID-vs-seconds curve, in `--clock` seconds, takes
-the cost of a step as constant). The
+(training and evaluations; the FID-vs-seconds curve, in `--clock` seconds, reads
+the CPU seconds the command records at each evaluation, or takes the cost of a
+step as constant where there are none). The
 data-limited rows train `--fraction_recipe` on `--fraction` of the training
 examples (stratified), with and without `--diffaugment`.
 
@@ -127,7 +128,12 @@ def summarize(runs, clock):
             error = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
             row[key] = (statistics.mean(values), error)
     steps = [evaluation["step"] for evaluation in runs[0]["evaluations"]]
-    row["curve"] = {"steps": steps, "seconds": [seconds * s / steps[-1] for s in steps],
+    curve_seconds = [seconds * s / steps[-1] for s in steps]  # a step's cost taken as constant
+    if clock == "cpu" and all("process_cpu_seconds" in e for run in runs for e in run["evaluations"]):
+        # Where the command recorded them: the CPU seconds at each evaluation (steps that differ in cost).
+        curve_seconds = [statistics.mean(run["evaluations"][i]["process_cpu_seconds"] for run in runs)
+                         for i in range(len(steps))]
+    row["curve"] = {"steps": steps, "seconds": curve_seconds,
                     "fid": [statistics.mean(run["evaluations"][i]["fid"] for run in runs) for i in range(len(steps))]}
     return row
 

@@ -256,3 +256,19 @@ def test_sample_pictures_at_the_end_of_every_growth_phase(tmp_path):
     pictures = SampleImages(tmp_path, every_n_steps=100, num_samples=16)
     gan.fit(IMAGES, batch_size=8, shuffle=False, verbose=0, callbacks=[pictures])  # 12 steps, phases end at 4, 8
     assert [path.name for path in pictures.written] == [f"samples-{step:08d}.png" for step in (4, 8, 12)]
+
+
+def test_the_recipe_grows_by_its_settings_and_fade_images_0_trains_the_final_resolution_from_the_start():
+    from keras_lipschitz import recipes
+    from keras_lipschitz.recipes import build
+
+    settings = recipes.get("pggan").settings("fashion_mnist")
+    assert (settings["loss"], settings["penalty"], settings["penalty_weight"], settings["drift_weight"],
+            settings["d_steps"], settings["beta_1"], settings["beta_2"], settings["adam_epsilon"],
+            settings["d_learning_rate"]) == ("wasserstein", "gradient_penalty", 10.0, 0.001, 1, 0.0, 0.99, 1e-8, 1e-3)
+    gan, arguments = build.build(settings, (32, 32, 1), seed=0)
+    assert isinstance(gan, ProgressiveGAN) and gan.schedule.phases()[-1] == (3, False, 6 * 32000)
+    assert arguments["drift_weight"] == 0.001 and arguments["d_optimizer"].epsilon == 1e-8
+    flat, _ = build.build({**settings, "fade_images": 0}, (32, 32, 1), seed=0)
+    assert not isinstance(flat, ProgressiveGAN)
+    assert (flat.generator.level, flat.generator.fading, flat.discriminator.level) == (3, False, 3)

@@ -4,6 +4,7 @@ import functools
 import json
 import math
 import pathlib
+import time
 
 import numpy as np
 
@@ -175,6 +176,9 @@ def _sample(gan, count):
 class EvaluationCallback(EveryNSteps):
     """Runs an `Evaluator` every N generator steps and at the end; keeps every result in a JSON file.
 
+    Each result holds the step, the metrics and `process_cpu_seconds`, the
+    process's CPU time when the evaluation began.
+
     Args:
         evaluator: an `Evaluator`.
         every_n_steps: int >= 1.
@@ -195,8 +199,12 @@ class EvaluationCallback(EveryNSteps):
             self.evaluate(step)
 
     def evaluate(self, step):
+        # The process's CPU seconds so far (training and earlier evaluations; a resumed run counts from its own
+        # start): quality per unit of compute, where steps differ in cost (progressive growing).
+        cpu_seconds = time.process_time()
         values = self.evaluator(self.model)
-        self.results = [row for row in self.results if row["step"] != step] + [{"step": step, **values}]
+        self.results = [row for row in self.results if row["step"] != step] + [
+            {"step": step, **values, "process_cpu_seconds": cpu_seconds}]
         if self.path is not None:
             with _files.atomic_write(self.path, "w") as file:
                 json.dump(self.results, file, indent=2)

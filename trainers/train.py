@@ -64,6 +64,10 @@ flags.DEFINE_float("truncation", None, "Sample truncated (BigGAN's truncation tr
 flags.DEFINE_string("diffaugment", None, "Override the recipe's DiffAugment policies (Zhao et al. 2020): "
                     "comma-separated from color, translation, cutout, applied to real and generated images in every "
                     "step ('' for none). Recommended with --data_fraction below 1.")
+flags.DEFINE_integer("fade_images", None, "Override the real images per fade-in phase of the progressive "
+                     "architecture (pggan); 0 trains the final resolution from the first step (no growth).")
+flags.DEFINE_integer("stable_images", None, "Override the real images per stable phase of the progressive "
+                     "architecture before the next resolution fades in.")
 flags.DEFINE_float("label_smoothing", None, "Override the one-sided label smoothing of the minimax and "
                    "non-saturating losses (e.g. 0.1; Salimans et al. 2016).")
 flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, a CNN "
@@ -111,14 +115,15 @@ flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per 
 # Flags that override a recipe setting of the same name (--architecture=auto: the recipe's).
 SETTING_FLAGS = ("loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate", "ema_decay",
                  "ema_start", "architecture", "latent_dim", "steps", "batch_size", "conditional", "truncation",
-                 "label_smoothing", "diffaugment")
+                 "label_smoothing", "diffaugment", "fade_images", "stable_images")
 # What a resumed run must not change: it shapes the models, the checkpoint's
 # variables or the data stream. Flags, then resolved recipe settings.
 RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "data_fraction", "mixed_precision", "seed")
 RECIPE_SETTINGS = ("architecture", "conditional", "conditioning", "classifier_loss", "spectral_normalization",
                    "generator_spectral_normalization", "attention_divisor", "weight_clipping", "loss", "penalty",
                    "d_steps", "optimizer", "learning_rate_schedule", "latent_dim", "shared_embedding_dim", "units",
-                   "critic_depth", "g_filters", "d_filters", "batch_size", "ema_decay", "ema_start", "keras_backend")
+                   "critic_depth", "g_filters", "d_filters", "batch_size", "ema_decay", "ema_start", "keras_backend",
+                   "fade_images", "stable_images")
 # Everything else is a setting: a resumed run takes its new value and says so.
 # Learning rates are restored with the optimizers and set again afterwards.
 NOT_RECORDED = ("out_dir", "list_recipes")
@@ -525,7 +530,7 @@ def _summary(settings, source, out_dir, results, minutes, evaluator):
         print(f"{'metric':<22}{'value':>12}{'real vs real':>14}")
         print("-" * 48)
         for name, value in results.items():
-            if name.endswith("_real_vs_real") or name == "step":
+            if name.endswith("_real_vs_real") or name in ("step", "process_cpu_seconds"):
                 continue
             floor = results.get(f"{name}_real_vs_real")
             print(f"{name:<22}{_number(value):>12}{_number(floor) if floor is not None else '':>14}")

@@ -41,7 +41,7 @@ def build(settings, sample_shape, num_classes=None, seed=0):
     options = dict(latent_dim=settings["latent_dim"], num_classes=num_classes, seed=seed,
                    ema_decay=settings["ema_decay"] or None, ema_start=settings["ema_start"],
                    truncation=settings["truncation"] or None)
-    if isinstance(generator, architectures.ProgressiveGenerator):
+    if isinstance(generator, architectures.ProgressiveGenerator) and settings["fade_images"]:
         schedule = trainers.GrowthSchedule(generator.levels, settings["fade_images"], settings["stable_images"])
         gan = trainers.ProgressiveGAN(generator, critic, schedule=schedule, **options)
     else:

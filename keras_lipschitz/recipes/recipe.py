@@ -29,7 +29,8 @@ SETTINGS = {
     "penalty": "none or a keras_lipschitz.trainers.PENALTIES name",
     "penalty_weight": "lambda of the penalty (gamma for R1/R2)",
     "drift_weight": "epsilon_drift of PGGAN's drift penalty on the critic's real scores (0: none)",
-    "fade_images": "progressive architecture: real images per fade-in phase",
+    "fade_images": "progressive architecture: real images per fade-in phase (0: no growth, the final resolution "
+                   "from the first step)",
     "stable_images": "progressive architecture: real images per stable phase before the next resolution",
     "diffaugment": "DiffAugment policies the critic's inputs go through, e.g. color,translation,cutout (empty: none; "
                    "images only)",
