@@ -158,18 +158,23 @@ def _moved(gan, start):
     return {path.split("/")[0] for path, value in start.items() if not np.array_equal(value, now[path])}
 
 
-def test_growth_under_fit_follows_the_schedule_and_trains_each_level_from_its_fade_in():
+def test_growth_under_fit_follows_the_schedule_and_trains_each_level_from_its_fade_in(tmp_path):
+    from keras_lipschitz.trainers.callbacks import SampleImages
+
     gan = _progressive_gan()
     start = {v.path: keras.ops.convert_to_numpy(v) for v in gan.generator.trainable_variables}
     phases = _Phases(gan)
-    gan.fit(IMAGES[:40], batch_size=8, shuffle=False, verbose=0, callbacks=[phases])  # steps 0-4
+    pictures = SampleImages(tmp_path, every_n_steps=100, num_samples=16)
+    gan.fit(IMAGES[:40], batch_size=8, shuffle=False, verbose=0, callbacks=[phases, pictures])  # steps 0-4
     assert phases.seen == [(0, False)] * 4 + [(1, True)]
     assert float(keras.ops.convert_to_numpy(gan.generator.alpha)) == 0.0  # the fade-in's first step
     # Until alpha > 0 the 8x8 layers get no gradient: they, and their optimizer slots, are as initialized.
     assert _moved(gan, start) == {"block_4", "to_rgb_4"}
     slots = [keras.ops.convert_to_numpy(v) for v in gan.g_optimizer.variables if "block_8" in v.path]
     assert slots and all(not slot.any() for slot in slots)
-    gan.fit(IMAGES[40:], batch_size=8, shuffle=False, verbose=0, callbacks=[phases])  # steps 5-11
+    gan.fit(IMAGES[40:], batch_size=8, shuffle=False, verbose=0, callbacks=[phases, pictures])  # steps 5-11
+    # A picture at the last step of each phase (4, 8) and at the end (12).
+    assert [path.name for path in pictures.written] == [f"samples-{step:08d}.png" for step in (4, 8, 12)]
     assert phases.seen[5:] == [(1, True)] * 3 + [(1, False)] * 4
     assert _moved(gan, start) == {"block_4", "to_rgb_4", "block_8", "to_rgb_8"}
     assert float(keras.ops.convert_to_numpy(gan.discriminator.alpha)) == 1.0
@@ -247,15 +252,6 @@ def test_final_generator_exports_without_lower_resolution_branches(tmp_path):
     generator.alpha.assign(0.25)
     latents = RNG.normal(size=(3, 8)).astype("float32")
     np.testing.assert_allclose(generator.functional()(latents), generator(latents), rtol=1e-6, atol=1e-6)
-
-
-def test_sample_pictures_at_the_end_of_every_growth_phase(tmp_path):
-    from keras_lipschitz.trainers.callbacks import SampleImages
-
-    gan = _progressive_gan()
-    pictures = SampleImages(tmp_path, every_n_steps=100, num_samples=16)
-    gan.fit(IMAGES, batch_size=8, shuffle=False, verbose=0, callbacks=[pictures])  # 12 steps, phases end at 4, 8
-    assert [path.name for path in pictures.written] == [f"samples-{step:08d}.png" for step in (4, 8, 12)]
 
 
 def test_the_recipe_grows_by_its_settings_and_fade_images_0_trains_the_final_resolution_from_the_start():
