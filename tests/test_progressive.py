@@ -173,8 +173,8 @@ def test_growth_under_fit_follows_the_schedule_and_trains_each_level_from_its_fa
     slots = [keras.ops.convert_to_numpy(v) for v in gan.g_optimizer.variables if "block_8" in v.path]
     assert slots and all(not slot.any() for slot in slots)
     gan.fit(IMAGES[40:], batch_size=8, shuffle=False, verbose=0, callbacks=[phases, pictures])  # steps 5-11
-    # A picture at the last step of each phase (4, 8) and at the end (12).
-    assert [path.name for path in pictures.written] == [f"samples-{step:08d}.png" for step in (4, 8, 12)]
+    # A picture at the last step of each phase (4, 8) and at the end of each fit (5, 12).
+    assert [path.name for path in pictures.written] == [f"samples-{step:08d}.png" for step in (4, 5, 8, 12)]
     assert phases.seen[5:] == [(1, True)] * 3 + [(1, False)] * 4
     assert _moved(gan, start) == {"block_4", "to_rgb_4", "block_8", "to_rgb_8"}
     assert float(keras.ops.convert_to_numpy(gan.discriminator.alpha)) == 1.0
