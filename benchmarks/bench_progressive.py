@@ -77,20 +77,24 @@ def memory_worker(args):
     batch = 64
     phase_images = args.memory_phase_steps * batch
     settings = recipes.get("pggan").settings(args.dataset, fade_images=phase_images, stable_images=phase_images)
+    levels = build.models(settings, source.sample_shape)[0].levels
+    if args.memory_full_resolution:  # the same networks and steps, no growth: the baseline
+        settings["fade_images"] = 0
     gan, arguments = build.build(settings, source.sample_shape, seed=0)
     gan.compile(**arguments)
-    phases = len(gan.schedule.phases())
+    phases = 2 * levels - 1
     compiled = []
-    enter = gan._enter
-    gan._enter = lambda phase: (compiled.append(phase[:2]), enter(phase))[-1]
+    if hasattr(gan, "_enter"):
+        enter = gan._enter
+        gan._enter = lambda phase: (compiled.append(phase[:2]), enter(phase))[-1]
     readings = []
 
     class PhaseEnds(keras.callbacks.Callback):
         def on_train_batch_end(self, step, logs=None):
             done = int(keras.ops.convert_to_numpy(gan.train_steps))
             if done % args.memory_phase_steps == 0:
-                readings.append({"step": done, "phase": list(gan.phase_at_step(done - 1)[:2]),
-                                 "rss_mib": _rss_mib()})
+                phase = list(gan.phase_at_step(done - 1)[:2]) if compiled else [levels - 1, False]
+                readings.append({"step": done, "phase": phase, "rss_mib": _rss_mib()})
 
     steps = (phases + 2) * args.memory_phase_steps  # every phase, then more of the last
     stream = source.batches(batch, seed=0)
@@ -107,15 +111,18 @@ def _rss_mib():
 
 
 def memory(args, out):
-    command = [sys.executable, __file__, "--memory_worker", f"--dataset={args.dataset}",
-               f"--memory_phase_steps={args.memory_phase_steps}"] + (
-        [f"--data_dir={args.data_dir}"] if args.data_dir else [])
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode:
-        raise RuntimeError(result.stderr[-3000:])
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    (out / "memory.json").write_text(json.dumps(report, indent=2))
-    return report
+    """The memory worker with growth and, as the baseline, without (each in its own process)."""
+    reports = {}
+    for name, extra in (("progressive", []), ("full_resolution", ["--memory_full_resolution"])):
+        command = [sys.executable, __file__, "--memory_worker", f"--dataset={args.dataset}",
+                   f"--memory_phase_steps={args.memory_phase_steps}", *extra] + (
+            [f"--data_dir={args.data_dir}"] if args.data_dir else [])
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode:
+            raise RuntimeError(result.stderr[-3000:])
+        reports[name] = json.loads(result.stdout.strip().splitlines()[-1])
+    (out / "memory.json").write_text(json.dumps(reports, indent=2))
+    return reports
 
 
 def main():
@@ -133,6 +140,7 @@ def main():
     parser.add_argument("--out", default=str(HERE / "results" / "progressive"))
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
     parser.add_argument("--memory_worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--memory_full_resolution", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
         args.steps, args.eval_every, args.eval_samples, args.seeds = 40, 20, 200, "1"
@@ -161,14 +169,16 @@ def main():
         print("\n" + "\n".join(f"{key}: {value}" for key, value in results["targets"].items()))
         image_quality.plot(rows, out / "fid_per_cpu_second.png", "cpu")
     if "memory" in parts:
-        report = results["memory"] = memory(args, out)
-        print(f"\nMemory through {report['phases']} phases ({report['backend']}): {report['compiled_steps']} "
-              f"compiled steps, peak RSS {report['peak_rss_mib']:.0f} MiB")
-        print("| step | phase (level, fading) | RSS MiB |\n|---|---|---|")
-        for reading in report["readings"]:
-            print(f"| {reading['step']} | {tuple(reading['phase'])} | {reading['rss_mib']:.0f} |")
-        ends = [reading["rss_mib"] for reading in report["readings"]]
-        results["memory_growth_after_first_stage_change_mib"] = (ends[-1] - ends[2]) if len(ends) > 2 else None
+        reports = results["memory"] = memory(args, out)
+        growing, flat = reports["progressive"], reports["full_resolution"]
+        print(f"\nMemory ({growing['backend']}), {args.memory_phase_steps} steps per phase: progressive through "
+              f"{growing['phases']} phases, {growing['compiled_steps']} compiled steps; full resolution the same steps")
+        print("| step | phase (level, fading) | progressive RSS MiB | full resolution RSS MiB |\n|---|---|---|---|")
+        for reading, baseline in zip(growing["readings"], flat["readings"]):
+            print(f"| {reading['step']} | {tuple(reading['phase'])} | {reading['rss_mib']:.0f} | "
+                  f"{baseline['rss_mib']:.0f} |")
+        print(f"| peak | | {growing['peak_rss_mib']:.0f} | {flat['peak_rss_mib']:.0f} |")
+        results["peak_rss_ratio_to_full_resolution"] = growing["peak_rss_mib"] / flat["peak_rss_mib"]
     (out / "progressive.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {out / 'progressive.json'}")
 

@@ -146,7 +146,7 @@ SUITES_ON_JAX = [
     ["test_penalties.py", "test_losses.py", "test_spectral_normalization_runtime.py", "test_self_attention.py",
      "test_clip_constraint.py", "test_diff_augment.py"],
     ["test_gan_trainer.py", "test_conditional.py"],
-    ["test_progressive.py"],
+    ["test_progressive.py", "test_packing.py"],
 ]
 
 

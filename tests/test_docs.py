@@ -69,6 +69,7 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.architectures.ProgressiveDiscriminator,
     keras_lipschitz.trainers.ProgressiveGAN,
     keras_lipschitz.penalties.drift_penalty,
+    keras_lipschitz.layers.Packing,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [

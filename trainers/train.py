@@ -64,6 +64,8 @@ flags.DEFINE_float("truncation", None, "Sample truncated (BigGAN's truncation tr
 flags.DEFINE_string("diffaugment", None, "Override the recipe's DiffAugment policies (Zhao et al. 2020): "
                     "comma-separated from color, translation, cutout, applied to real and generated images in every "
                     "step ('' for none). Recommended with --data_fraction below 1.")
+flags.DEFINE_integer("packing", None, "PacGAN (Lin et al. 2018): the critic scores packs of this many real or "
+                     "generated samples, concatenated (2-4; 1: none). The batch must be a multiple of it.")
 flags.DEFINE_integer("fade_images", None, "Override the real images per fade-in phase of the progressive "
                      "architecture (pggan); 0 trains the final resolution from the first step (no growth).")
 flags.DEFINE_integer("stable_images", None, "Override the real images per stable phase of the progressive "
@@ -115,7 +117,7 @@ flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per 
 # Flags that override a recipe setting of the same name (--architecture=auto: the recipe's).
 SETTING_FLAGS = ("loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate", "ema_decay",
                  "ema_start", "architecture", "latent_dim", "steps", "batch_size", "conditional", "truncation",
-                 "label_smoothing", "diffaugment", "fade_images", "stable_images")
+                 "label_smoothing", "diffaugment", "fade_images", "stable_images", "packing")
 # What a resumed run must not change: it shapes the models, the checkpoint's
 # variables or the data stream. Flags, then resolved recipe settings.
 RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "data_fraction", "mixed_precision", "seed")
@@ -123,7 +125,7 @@ RECIPE_SETTINGS = ("architecture", "conditional", "conditioning", "classifier_lo
                    "generator_spectral_normalization", "attention_divisor", "weight_clipping", "loss", "penalty",
                    "d_steps", "optimizer", "learning_rate_schedule", "latent_dim", "shared_embedding_dim", "units",
                    "critic_depth", "g_filters", "d_filters", "batch_size", "ema_decay", "ema_start", "keras_backend",
-                   "fade_images", "stable_images")
+                   "fade_images", "stable_images", "packing")
 # Everything else is a setting: a resumed run takes its new value and says so.
 # Learning rates are restored with the optimizers and set again afterwards.
 NOT_RECORDED = ("out_dir", "list_recipes")

@@ -11,6 +11,7 @@ from keras_lipschitz.layers.fade_in import FadeIn
 from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
 from keras_lipschitz.layers.latent_chunks import LatentChunks
 from keras_lipschitz.layers.minibatch_standard_deviation import MinibatchStandardDeviation
+from keras_lipschitz.layers.packing import Packing
 from keras_lipschitz.layers.pixel_normalization import PixelNormalization
 from keras_lipschitz.layers.self_attention import SelfAttention2D
 from keras_lipschitz.layers.spectral_normalization import SpectralNormalization
@@ -27,6 +28,7 @@ __all__ = [
     "LatentChunks",
     "MinibatchStandardDeviation",
     "NearestUpsampling2D",
+    "Packing",
     "PixelNormalization",
     "SelfAttention2D",
     "SpectralNormalization",

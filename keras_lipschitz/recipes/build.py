@@ -56,7 +56,20 @@ def models(settings, sample_shape, num_classes=None):
     if architecture not in ARCHITECTURES:
         raise ValueError(f"Unknown architecture {architecture!r}; use one of {', '.join(ARCHITECTURES)}.")
     _check_architecture_options(settings, num_classes)
-    return _BUILDERS[architecture](settings, sample_shape, num_classes)
+    generator, critic = _BUILDERS[architecture](settings, sample_shape, num_classes)
+    if settings["packing"] > 1:
+        critic = _packed_critic(settings, sample_shape)
+    return generator, critic
+
+
+def _packed_critic(settings, sample_shape):
+    """PacGAN: `Packing(m)`, then the architecture's critic for samples with m times the features or channels."""
+    from keras_lipschitz.layers import Packing
+
+    m = settings["packing"]
+    packed_shape = (*sample_shape[:-1], m * sample_shape[-1])
+    inner = _BUILDERS[settings["architecture"]](settings, packed_shape, None)[1]
+    return keras.Sequential([keras.Input(sample_shape), Packing(m), inner], name=f"packed_{inner.name}")
 
 
 def _check_architecture_options(settings, num_classes):
@@ -69,6 +82,11 @@ def _check_architecture_options(settings, num_classes):
     if num_classes is not None and residual and settings["conditioning"] != "projection":
         raise ValueError(f"The {architecture} architecture conditions by projection (conditional BN and a projection "
                          f"discriminator), not {settings['conditioning']!r}; use dcgan, radford or mlp.")
+    if not isinstance(settings["packing"], int) or settings["packing"] < 1:
+        raise ValueError(f"packing must be an integer >= 1 (1: none; PacGAN uses 2-4), got {settings['packing']!r}.")
+    if settings["packing"] > 1 and (num_classes is not None or architecture == "progressive"):
+        raise ValueError("packing applies to unconditional critics with a fixed input (not conditional GANs, whose "
+                         "packs would mix labels, nor the progressive architecture).")
     if num_classes is not None and architecture == "progressive":
         raise ValueError("The progressive architecture is unconditional (PGGAN); drop --conditional.")
     if settings["orthogonal_regularization"] and architecture != "biggan":

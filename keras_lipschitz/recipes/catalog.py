@@ -14,6 +14,7 @@ _IMAGES = dict(
     conditioning="projection",
     classifier_loss="none",
     spectral_normalization=False,
+    packing=1,
     generator_spectral_normalization=False,
     attention_divisor=0,
     orthogonal_regularization=0.0,

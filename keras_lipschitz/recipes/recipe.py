@@ -20,6 +20,7 @@ SETTINGS = {
     "classifier_loss": "none, or the auxiliary classifier's loss: acgan (D on real and generated samples) or "
                        "acgan_mod (D on real samples only)",
     "spectral_normalization": "wrap the critic's layers in SpectralNormalization",
+    "packing": "PacGAN: the critic scores packs of this many samples, concatenated (1: no packing)",
     "generator_spectral_normalization": "wrap the generator's layers in SpectralNormalization (SAGAN, BigGAN)",
     "attention_divisor": "self-attention in G and D at the feature maps of image_size / divisor (0: none)",
     "orthogonal_regularization": "beta of BigGAN's orthogonal regularization of G's weights (0: none)",
