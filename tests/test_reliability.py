@@ -30,6 +30,7 @@ from keras_lipschitz.architectures import mlp_generator
 from keras_lipschitz.architectures import resnet_generator
 from keras_lipschitz.constraints import ClipConstraint
 from keras_lipschitz.layers import DiffAugment
+from keras_lipschitz.layers import Packing
 from keras_lipschitz.layers import SelfAttention2D
 from keras_lipschitz.layers import SpectralNormalization
 from keras_lipschitz.penalties import OrthogonalRegularizer
@@ -280,7 +281,34 @@ def _models_with_every_layer():
         "augmented_critic": (keras.Sequential([keras.Input((8, 8, 1)), DiffAugment("translation", seed=1),
                                                keras.layers.Flatten(), keras.layers.Dense(1)]),
                              RNG.normal(size=(2, 8, 8, 1))),
+        "progressive_gan": (_progressive_gan(), RNG.normal(size=(4, 8))),
+        "pggan_layers": (_pggan_layers(), [RNG.normal(size=(4, 4, 4, 2)), RNG.normal(size=(4, 1))]),
+        "packed_critic": (keras.Sequential([keras.Input((3,)), Packing(2), keras.layers.Dense(1)]),
+                          RNG.normal(size=(4, 3))),
     }
+
+
+def _pggan_layers():
+    """PGGAN's layers in a functional model (the growing networks build them in their constructors)."""
+    from keras_lipschitz import layers
+
+    images, other = keras.Input((4, 4, 2)), keras.Input((1,))
+    features = layers.MinibatchStandardDeviation(2)(layers.PixelNormalization()(layers.EqualizedConv2D(3, 3)(images)))
+    score = layers.EqualizedDense(1)(keras.layers.Flatten()(features))
+    return keras.Model([images, other], layers.FadeIn()([other, score], alpha=0.25))
+
+
+def _progressive_gan():
+    """A growing GAN mid-fade (every PGGAN layer, its phase and alpha in the saved model), compiled with drift."""
+    from keras_lipschitz.architectures import ProgressiveDiscriminator, ProgressiveGenerator
+    from keras_lipschitz.trainers import GrowthSchedule, ProgressiveGAN
+
+    generator = ProgressiveGenerator(8, 8, filters=4, level=1, fading=True)
+    generator.alpha.assign(0.5)
+    gan = ProgressiveGAN(generator, ProgressiveDiscriminator(8, filters=4, level=1, fading=True), latent_dim=8,
+                         schedule=GrowthSchedule(2, 64, 64), seed=0)
+    gan.compile(**presets.wgan_gp(), drift_weight=0.001)
+    return gan
 
 
 def test_every_public_object_loads_with_safe_mode(tmp_path):

@@ -2,12 +2,9 @@
 
 import math
 
-import keras
-
 from keras_lipschitz import _validation
 
 
-@keras.saving.register_keras_serializable(package="keras_lipschitz")
 class GrowthSchedule:
     """Phases in order of images seen: level 0 stable, then for each later level a fade-in and a stable phase.
 
