@@ -1,7 +1,5 @@
 """PGGAN's growth schedule: which resolution trains, and how far it has faded in, after n images."""
 
-import math
-
 from keras_lipschitz import _validation
 
 
@@ -48,18 +46,17 @@ class GrowthSchedule:
             start += self.fade_images + self.stable_images
         return phases
 
-    def phase_at(self, images):
-        """`(level, fading, alpha)` for the step that starts after `images` real images."""
+    def phase_of(self, images):
+        """`(level, fading, first image)` of the phase the step after `images` real images belongs to."""
         if images < 0:
             raise ValueError(f"images must be >= 0, got {images}.")
-        level, fading, start = [phase for phase in self.phases() if phase[2] <= images][-1]
+        return [phase for phase in self.phases() if phase[2] <= images][-1]
+
+    def phase_at(self, images):
+        """`(level, fading, alpha)` for the step that starts after `images` real images."""
+        level, fading, start = self.phase_of(images)
         alpha = (images - start) / self.fade_images if fading else 1.0
         return level, fading, alpha
-
-    def phase_steps(self, images_per_step):
-        """`[(level, fading, first step), ...]`: a phase's first step is the first that starts at or past its first
-        image, so a step never spans two phases."""
-        return [(level, fading, math.ceil(start / images_per_step)) for level, fading, start in self.phases()]
 
     @property
     def total_images(self):

@@ -89,8 +89,7 @@ class ProgressiveGAN(GAN):
 
     def phase_at_step(self, step):
         """`(level, fading, first step of the phase, first image of the phase)` of `step` at this fit's batch."""
-        images = step * self._images_per_step
-        level, fading, start = [phase for phase in self.schedule.phases() if phase[2] <= images][-1]
+        level, fading, start = self.schedule.phase_of(step * self._images_per_step)
         return level, fading, -(-start // self._images_per_step), start
 
     def make_train_function(self, force=False):
