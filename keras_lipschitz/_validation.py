@@ -30,8 +30,17 @@ def check_finite_number(name, value, *, positive, owner=None, hint=None):
 
 def check_positive_integer(name, value, *, owner=None, hint=None):
     """Returns `value` if it is an integer >= 1 (not a bool), else raises."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    return _check_integer(name, value, 1, owner, hint)
+
+
+def check_non_negative_integer(name, value, *, owner=None, hint=None):
+    """Returns `value` if it is an integer >= 0 (not a bool), else raises."""
+    return _check_integer(name, value, 0, owner, hint)
+
+
+def _check_integer(name, value, minimum, owner, hint):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         prefix = f"{owner} " if owner else ""
         suffix = f" ({hint})" if hint else ""
-        raise ValueError(f"{prefix}{name} must be an integer >= 1{suffix}, got {value!r}.")
+        raise ValueError(f"{prefix}{name} must be an integer >= {minimum}{suffix}, got {value!r}.")
     return int(value)

@@ -70,6 +70,13 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.trainers.ProgressiveGAN,
     keras_lipschitz.penalties.drift_penalty,
     keras_lipschitz.layers.Packing,
+    keras_lipschitz.layers.MinibatchDiscrimination,
+    keras_lipschitz.layers.VirtualBatchNormalization,
+    keras_lipschitz.layers.ReconstructionEnergy,
+    keras_lipschitz.losses.EnergyMarginLoss,
+    keras_lipschitz.penalties.pulling_away_term,
+    keras_lipschitz.architectures.autoencoder_discriminator,
+    keras_lipschitz.trainers.unrolling.unrolled_parameters,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [
@@ -88,6 +95,7 @@ EXAMPLE_OBJECTS = [
     keras_lipschitz.data.read_idx,
     keras_lipschitz.metrics.DatasetClassifier,
     keras_lipschitz.trainers.GrowthSchedule,
+    keras_lipschitz.layers.PrependReferenceBatch,
 ]
 MODULE_DOCSTRINGS = [_tfgan]
 

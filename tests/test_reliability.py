@@ -285,7 +285,21 @@ def _models_with_every_layer():
         "pggan_layers": (_pggan_layers(), [RNG.normal(size=(4, 4, 4, 2)), RNG.normal(size=(4, 1))]),
         "packed_critic": (keras.Sequential([keras.Input((3,)), Packing(2), keras.layers.Dense(1)]),
                           RNG.normal(size=(4, 3))),
+        "mode_collapse_remedies": (_remedies_gan("virtual_batch_normalization", minibatch_kernels=3, unrolled_steps=2,
+                                                 virtual_batch_reference=4), RNG.normal(size=(4, 2))),
+        "ebgan": (_remedies_gan("ebgan", autoencoder_code_dim=3), RNG.normal(size=(4, 2))),
     }
+
+
+def _remedies_gan(recipe, **overrides):
+    """A mode-collapse remedy's GAN on points, compiled (the compile config holds K, lambda_PT, the margin)."""
+    from keras_lipschitz import recipes
+    from keras_lipschitz.recipes import build
+
+    settings = recipes.get(recipe).settings("grid25", units=8, **overrides)
+    gan, arguments = build.build(settings, (2,), seed=0)
+    gan.compile(**arguments)
+    return gan
 
 
 def _pggan_layers():

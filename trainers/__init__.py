@@ -5,7 +5,8 @@ Its modules load on first use, so `keras-lipschitz-train --help` imports no Tens
 
 from keras_lipschitz import _lazy
 
-_MODULES = ("callbacks", "checkpoint", "evaluation", "non_finite", "periodic", "presets", "step_log", "train")
+_MODULES = ("callbacks", "checkpoint", "evaluation", "non_finite", "periodic", "presets", "step_log", "train",
+            "unrolling")
 _NAMES = {"GAN": "gan", "PENALTIES": "gan", "GrowthSchedule": "growth", "ProgressiveGAN": "progressive_gan"}
 
 __all__ = ["GAN", "PENALTIES", "GrowthSchedule", "ProgressiveGAN", "callbacks", "checkpoint", "non_finite", "presets", "step_log"]

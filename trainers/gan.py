@@ -20,6 +20,7 @@ from keras_lipschitz.layers import SpectralNormalization
 from keras_lipschitz.layers import diff_augment
 from keras_lipschitz.backend.common import InheritingScope
 from keras_lipschitz.latents import normal_latents
+from keras_lipschitz.trainers import unrolling
 from keras_lipschitz.trainers.optimizer_pair import OptimizerPair
 
 # Penalty names for `GAN.compile(penalty=...)`: each gets (critic, real,
@@ -214,6 +215,9 @@ class GAN(keras.Model):
         classifier_loss=None,
         augment=None,
         drift_weight=0.0,
+        unrolled_steps=0,
+        unrolled_optimizer="adam",
+        pulling_away_weight=0.0,
         **kwargs,
     ):
         """Configures training.
@@ -238,6 +242,24 @@ class GAN(keras.Model):
             drift_weight: epsilon_drift >= 0: adds `drift_weight *
                 E[D(x_real)^2]` to the critic's loss (PGGAN: 0.001; see
                 `penalties.drift_penalty`).
+            unrolled_steps: K >= 0: the unrolled GAN (Metz et al. 2017).
+                The generator's loss is taken against the critic after K
+                more updates on the step's last critic batch and the
+                generator's fake samples, differentiated through those
+                updates; the critic's own update stays the ordinary one.
+                The unrolled updates use the critic's loss without a
+                penalty or DiffAugment (both are refused with K > 0).
+                0: no unrolling.
+            unrolled_optimizer: `"adam"` (continue the critic's Adam from its
+                moments, as the authors' code does) or `"sgd"` (gradient
+                steps at the critic's learning rate); see
+                `trainers.unrolling`.
+            pulling_away_weight: lambda_PT >= 0: adds EBGAN's pulling-away
+                term of the generated samples' codes (the output of the
+                discriminator's layer named `"codes"`, which
+                `architectures.autoencoder_discriminator` has) to the
+                generator's loss (`penalties.pulling_away_term`; 0.1 in the
+                paper).
             **kwargs: `keras.Model.compile` arguments (`jit_compile`,
                 `steps_per_execution`, ...).
         """
@@ -262,8 +284,15 @@ class GAN(keras.Model):
         self.drift_weight = _validation.check_finite_number("drift_weight", drift_weight, positive=False,
                                                             hint="0.001 in PGGAN")
         self.augment = _augment_policy(augment, self.generator)
+        self.unrolled_steps, self.unrolled_optimizer = _unrolling(unrolled_steps, unrolled_optimizer, penalty,
+                                                                  self.augment, d_optimizer)
+        self.pulling_away_weight = _validation.check_finite_number("pulling_away_weight", pulling_away_weight,
+                                                                   positive=False, hint="0.1 in EBGAN")
+        self._codes = _codes_model(self.discriminator) if self.pulling_away_weight else None
         self._compile_arguments = dict(loss=loss, penalty=penalty, penalty_weight=penalty_weight, d_steps=d_steps,
-                                       augment=augment, drift_weight=drift_weight, **kwargs)
+                                       augment=augment, drift_weight=drift_weight, unrolled_steps=unrolled_steps,
+                                       unrolled_optimizer=unrolled_optimizer, pulling_away_weight=pulling_away_weight,
+                                       **kwargs)
         # The penalties see the critic's logit only.
         self._adversarial_critic = (keras.Model(self.discriminator.inputs, self.discriminator.outputs[0])
                                     if auxiliary else self.discriminator)
@@ -280,6 +309,8 @@ class GAN(keras.Model):
             names.append("penalty")
         if self.drift_weight:
             names.append("drift")
+        if self.pulling_away_weight:
+            names.append("pulling_away")
         if auxiliary:
             names += ["d_classifier_loss", "g_classifier_loss"]
         if self.generator.losses:
@@ -453,7 +484,7 @@ class GAN(keras.Model):
         for chunk, chunk_labels in zip(chunks, label_chunks):
             d_logs, finite = self._critic_step(chunk, chunk_labels)
             critic_finite.append(finite)
-        g_logs, generator_finite = self._generator_step(ops.shape(chunk)[0], chunk_labels)
+        g_logs, generator_finite = self._generator_step(chunk, chunk_labels)
         self._update_ema()
         all_finite = ops.all(ops.stack([*critic_finite, generator_finite]))
         self._count_step(all_finite)
@@ -543,17 +574,7 @@ class GAN(keras.Model):
             fake = self._augmented(ops.cast(self.generator(_inputs(latents, labels), training=True),
                                             real_batch.dtype))
             real = self._augmented(real_batch)
-            real_logits, real_classes = self._scores(real, labels, training=True)
-            fake_logits, fake_classes = self._scores(fake, labels, training=True)
-            d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
-            logs = {}
-            if self.classifier_loss is not None:
-                logs["d_classifier_loss"] = self.classifier_loss.discriminator_loss(real_classes, fake_classes, labels)
-                d_loss += logs["d_classifier_loss"]
-            d_loss += _regularization(self.discriminator.losses)
-            if self.drift_weight:
-                logs["drift"] = gan_penalties.drift_penalty(real_logits, weight=self.drift_weight)
-                d_loss += logs["drift"]
+            d_loss, logs, (real_logits, fake_logits) = self._critic_objective(real, fake, labels)
             penalty = ops.zeros((), "float32")
             if self.penalty is not None:
                 alphas = None
@@ -573,18 +594,55 @@ class GAN(keras.Model):
         _apply_if(finite, self.d_optimizer, grads, critic_variables)
         return logs, finite
 
-    def _generator_step(self, batch, labels):
-        latents = self._latents(batch)
+    def _critic_objective(self, real, fake, labels):
+        """The critic's loss without its penalty: `(loss, logs, (real_logits, fake_logits))`."""
+        real_logits, real_classes = self._scores(real, labels, training=True)
+        fake_logits, fake_classes = self._scores(fake, labels, training=True)
+        d_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
+        logs = {}
+        if self.classifier_loss is not None:
+            logs["d_classifier_loss"] = self.classifier_loss.discriminator_loss(real_classes, fake_classes, labels)
+            d_loss += logs["d_classifier_loss"]
+        d_loss += _regularization(self.discriminator.losses)
+        if self.drift_weight:
+            logs["drift"] = gan_penalties.drift_penalty(real_logits, weight=self.drift_weight)
+            d_loss += logs["drift"]
+        return d_loss, logs, (real_logits, fake_logits)
+
+    def _generator_scores(self, fake, real, labels):
+        """The critic's `(logits, class_logits)` of the fake samples in a generator step: the current critic's,
+        or, unrolled, those of the critic after `unrolled_steps` updates on `real` and `fake`."""
+        if not self.unrolled_steps:
+            return self._scores(fake, labels, training=True)
+        critic_variables = self.discriminator.trainable_variables
+
+        def objective(values):
+            with InheritingScope(zip(critic_variables, values)):
+                return self._critic_objective(real, fake, labels)[0]
+
+        # A scope of its own: what the unrolled critic assigns (power iteration, batch statistics) is dropped.
+        with InheritingScope():
+            values = unrolling.unrolled_parameters(objective, critic_variables, self.d_optimizer,
+                                                   self.unrolled_steps, self.unrolled_optimizer)
+            with InheritingScope(zip(critic_variables, values)):
+                return self._scores(fake, labels, training=True)
+
+    def _generator_step(self, real, labels):
+        latents = self._latents(ops.shape(real)[0])
         generator_variables = self.generator.trainable_variables
 
         def generator_loss(tape):
             fake = self._augmented(self.generator(_inputs(latents, labels), training=True))
-            fake_logits, fake_classes = self._scores(fake, labels, training=True)
+            fake_logits, fake_classes = self._generator_scores(fake, real, labels)
             g_loss = self.gan_loss.generator_loss(fake_logits)
             logs = {}
             if self.classifier_loss is not None:
                 logs["g_classifier_loss"] = self.classifier_loss.generator_loss(fake_classes, labels)
                 g_loss += logs["g_classifier_loss"]
+            if self._codes is not None:
+                logs["pulling_away"] = gan_penalties.pulling_away_term(self._codes(fake, training=True),
+                                                                       weight=self.pulling_away_weight)
+                g_loss += logs["pulling_away"]
             regularization_losses = self.generator.losses
             if regularization_losses:
                 logs["g_regularization"] = _regularization(regularization_losses)
@@ -694,6 +752,34 @@ def _augment_policy(augment, generator):
         raise ValueError(f"augment={augment!r} needs a generator of images (batch, height, width, channels); this one "
                          f"makes samples of shape {generator.outputs[0].shape[1:]}.")
     return policy
+
+
+def _codes_model(discriminator):
+    """The discriminator up to its layer `"codes"` (EBGAN's encoder), for the pulling-away term."""
+    from keras_lipschitz.architectures.autoencoder import CODES_LAYER
+
+    names = [layer.name for layer in discriminator.layers]
+    if CODES_LAYER not in names:
+        raise ValueError(f"pulling_away_weight needs a discriminator with a layer named {CODES_LAYER!r} (its codes), "
+                         "e.g. architectures.autoencoder_discriminator; this one has none.")
+    return keras.Model(discriminator.inputs, discriminator.get_layer(CODES_LAYER).output)
+
+
+def _unrolling(steps, optimizer_name, penalty, augment, d_optimizer):
+    """The checked `(unrolled_steps, unrolled_optimizer)` of `compile`."""
+    _validation.check_non_negative_integer("unrolled_steps", steps, hint="5 or 10 in Metz et al. 2017; 0: none")
+    if optimizer_name not in unrolling.UNROLLED_OPTIMIZERS:
+        raise ValueError(f"unrolled_optimizer must be one of {', '.join(unrolling.UNROLLED_OPTIMIZERS)}, got "
+                         f"{optimizer_name!r}.")
+    if steps and (penalty is not None or augment):
+        raise ValueError("unrolled_steps > 0 unrolls the critic's loss without a penalty or DiffAugment (their "
+                         "unrolled gradients would need third derivatives); drop penalty/augment or set "
+                         "unrolled_steps=0.")
+    inner = getattr(d_optimizer, "inner_optimizer", d_optimizer)
+    if steps and optimizer_name == "adam" and not isinstance(inner, keras.optimizers.Adam):
+        raise ValueError(f"unrolled_optimizer='adam' continues the critic's Adam; its optimizer is "
+                         f"{type(inner).__name__}: use unrolled_optimizer='sgd'.")
+    return steps, optimizer_name
 
 
 def _warn_about_batch_normalization(discriminator, penalty):

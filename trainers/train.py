@@ -66,6 +66,8 @@ flags.DEFINE_string("diffaugment", None, "Override the recipe's DiffAugment poli
                     "step ('' for none). Recommended with --data_fraction below 1.")
 flags.DEFINE_integer("packing", None, "PacGAN (Lin et al. 2018): the critic scores packs of this many real or "
                      "generated samples, concatenated (2-4; 1: none). The batch must be a multiple of it.")
+flags.DEFINE_integer("unrolled_steps", None, "Unrolled GAN (Metz et al. 2017): the generator's loss is taken "
+                     "through this many differentiable critic updates (5 or 10 in the paper; 0: none). No penalty.")
 flags.DEFINE_integer("fade_images", None, "Override the real images per fade-in phase of the progressive "
                      "architecture (pggan); 0 trains the final resolution from the first step (no growth).")
 flags.DEFINE_integer("stable_images", None, "Override the real images per stable phase of the progressive "
@@ -117,7 +119,7 @@ flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per 
 # Flags that override a recipe setting of the same name (--architecture=auto: the recipe's).
 SETTING_FLAGS = ("loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate", "ema_decay",
                  "ema_start", "architecture", "latent_dim", "steps", "batch_size", "conditional", "truncation",
-                 "label_smoothing", "diffaugment", "fade_images", "stable_images", "packing")
+                 "label_smoothing", "diffaugment", "fade_images", "stable_images", "packing", "unrolled_steps")
 # What a resumed run must not change: it shapes the models, the checkpoint's
 # variables or the data stream. Flags, then resolved recipe settings.
 RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "data_fraction", "mixed_precision", "seed")

@@ -1,5 +1,6 @@
 """Small, paper-faithful generator and discriminator architectures."""
 
+from keras_lipschitz.architectures.autoencoder import autoencoder_discriminator
 from keras_lipschitz.architectures.biggan import biggan_generator
 from keras_lipschitz.architectures.dcgan import dcgan_discriminator
 from keras_lipschitz.architectures.dcgan import dcgan_generator
@@ -14,6 +15,7 @@ from keras_lipschitz.architectures.resnet import resnet_generator
 __all__ = [
     "ProgressiveDiscriminator",
     "ProgressiveGenerator",
+    "autoencoder_discriminator",
     "biggan_generator",
     "dcgan_discriminator",
     "dcgan_generator",

@@ -16,9 +16,14 @@ import keras
 
 from keras_lipschitz.layers import ClassProjection
 from keras_lipschitz.layers import ConditionalBatchNormalization
+from keras_lipschitz.layers import MinibatchDiscrimination
+from keras_lipschitz.layers import PrependReferenceBatch
+from keras_lipschitz.layers import VirtualBatchNormalization
 from keras_lipschitz.layers import SpectralNormalization
 
 CONDITIONINGS = ("projection", "concat", "auxiliary")
+# C, the size of each minibatch-discrimination row (5 in Salimans et al.'s code).
+MINIBATCH_KERNEL_DIM = 5
 
 
 def check_conditioning(conditioning):
@@ -45,6 +50,19 @@ def batch_normalization(x, labels, num_classes):
     if labels is None:
         return keras.layers.BatchNormalization()(x)
     return ConditionalBatchNormalization(num_classes)([x, labels])
+
+
+def generator_normalization(x, bn_labels, num_classes, virtual_batch_reference=0):
+    """`(x, normalize)`: the generator's normalization layer maker, batch normalization (conditional with labels)
+    or, with `virtual_batch_reference` R > 0, virtual batch normalization, for which `x` gains the R rows of
+    a fixed reference batch in front (remove them with `RemoveReferenceBatch(R)` before the output)."""
+    if not virtual_batch_reference:
+        return x, lambda features: batch_normalization(features, bn_labels, num_classes)
+    if num_classes is not None:
+        raise ValueError("virtual_batch_reference applies to unconditional generators (the reference batch has no "
+                         "labels).")
+    x = PrependReferenceBatch(virtual_batch_reference)(x)
+    return x, lambda features: VirtualBatchNormalization(virtual_batch_reference)(features)
 
 
 def generator_input(z, labels, num_classes, conditioning):
@@ -88,9 +106,12 @@ def discriminator_input(samples, labels, num_classes, conditioning):
     return keras.layers.Concatenate()([samples, embedded])
 
 
-def logit_head(features, labels, num_classes, spectral_normalization, conditioning="projection"):
+def logit_head(features, labels, num_classes, spectral_normalization, conditioning="projection", minibatch_kernels=0):
     """`Dense(1)` on flat features; plus the class projection (Miyato & Koyama eq. 3) for `"projection"`,
-    or a second output of class logits for `"auxiliary"` (then a list `[logits, class_logits]`)."""
+    or a second output of class logits for `"auxiliary"` (then a list `[logits, class_logits]`).
+    With `minibatch_kernels` > 0 the features first gain that many `MinibatchDiscrimination` features."""
+    if minibatch_kernels:
+        features = MinibatchDiscrimination(minibatch_kernels, MINIBATCH_KERNEL_DIM)(features)
     logits = maybe_spectral(keras.layers.Dense(1), spectral_normalization)(features)
     if num_classes is not None and conditioning == "auxiliary":
         class_logits = maybe_spectral(keras.layers.Dense(num_classes, name="class_logits"),

@@ -4,6 +4,7 @@ import keras
 
 from keras_lipschitz.architectures import conditioning as conditional
 from keras_lipschitz.architectures.sizes import upsamplings
+from keras_lipschitz.layers import RemoveReferenceBatch
 
 
 def dcgan_generator(
@@ -15,6 +16,7 @@ def dcgan_generator(
     spectral_normalization=False,
     kernel_initializer="glorot_uniform",
     conditioning="projection",
+    virtual_batch_reference=0,
     name="dcgan_generator",
 ):
     """z -> dense 4x4 -> stride-2 transposed convolutions with BN and ReLU -> tanh.
@@ -37,6 +39,9 @@ def dcgan_generator(
             `keras.initializers.RandomNormal(0.0, 0.02)`).
         conditioning: `"projection"` (conditional BN), `"concat"` or
             `"auxiliary"` (a label embedding concatenated to z, plain BN).
+        virtual_batch_reference: R > 0: virtual batch normalization
+            (Salimans et al. 2016) in place of batch normalization, with a
+            fixed reference batch of R latents; unconditional only. 0: BN.
         name: model name.
 
     Returns:
@@ -51,17 +56,20 @@ def dcgan_generator(
     labels = conditional.label_input(num_classes)
     sn = spectral_normalization
     x, bn_labels = conditional.generator_input(z, labels, num_classes, conditioning)
+    x, normalization = conditional.generator_normalization(x, bn_labels, num_classes, virtual_batch_reference)
     dense = conditional.maybe_spectral(keras.layers.Dense(4 * 4 * base_filters, kernel_initializer=kernel_initializer),
                                        sn)
     x = keras.layers.Reshape((4, 4, base_filters))(dense(x))
-    x = keras.layers.ReLU()(conditional.batch_normalization(x, bn_labels, num_classes))
+    x = keras.layers.ReLU()(normalization(x))
     filters = base_filters
     for _ in range(upsamplings(image_size)):
         filters //= 2
         deconvolution = keras.layers.Conv2DTranspose(filters, 4, strides=2, padding="same",
                                                      kernel_initializer=kernel_initializer)
         x = conditional.maybe_spectral(deconvolution, sn)(x)
-        x = keras.layers.ReLU()(conditional.batch_normalization(x, bn_labels, num_classes))
+        x = keras.layers.ReLU()(normalization(x))
+    if virtual_batch_reference:
+        x = RemoveReferenceBatch(virtual_batch_reference)(x)
     output = keras.layers.Conv2D(channels, 3, padding="same", activation="tanh", kernel_initializer=kernel_initializer)
     images = conditional.maybe_spectral(output, sn)(x)
     return keras.Model(conditional.model_inputs(z, labels), images, name=name)
@@ -74,6 +82,7 @@ def dcgan_discriminator(
     spectral_normalization=False,
     num_classes=None,
     conditioning="projection",
+    minibatch_kernels=0,
     name="dcgan_discriminator",
 ):
     """Pairs of 3x3 and stride-2 4x4 convolutions with LeakyReLU(0.1), one logit.
@@ -94,6 +103,8 @@ def dcgan_discriminator(
         conditioning: `"projection"`, `"concat"` (the label embedded as an
             extra input channel) or `"auxiliary"` (takes images, returns
             `[logits, class_logits]`); see `architectures.conditioning`.
+        minibatch_kernels: B > 0 puts `MinibatchDiscrimination(B)` before
+            the logit (Salimans et al. 2016); 0: none.
         name: model name.
 
     Returns:
@@ -115,12 +126,12 @@ def dcgan_discriminator(
         filters *= 2
     x = conditional.maybe_spectral(keras.layers.Conv2D(filters, 3, padding="same"), sn)(x)
     features = keras.layers.Flatten()(keras.layers.LeakyReLU(0.1)(x))
-    logits = conditional.logit_head(features, labels, num_classes, sn, conditioning)
+    logits = conditional.logit_head(features, labels, num_classes, sn, conditioning, minibatch_kernels)
     return keras.Model(conditional.model_inputs(images, labels), logits, name=name)
 
 
 def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classes=None, conditioning="projection",
-                          name="radford_discriminator"):
+                          minibatch_kernels=0, name="radford_discriminator"):
     """DCGAN's own discriminator: stride-2 4x4 convolutions, batch normalization except on the input layer,
     LeakyReLU(0.2), convolution weights drawn from N(0, 0.02), one logit (no sigmoid).
 
@@ -133,6 +144,8 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
         conditioning: `"projection"`, `"concat"` (the cGAN's label channel)
             or `"auxiliary"` (AC-GAN: images in, `[logits, class_logits]`
             out); see `architectures.conditioning`.
+        minibatch_kernels: B > 0 puts `MinibatchDiscrimination(B)` before
+            the logit (Salimans et al. 2016); 0: none.
         name: model name.
 
     Returns:
@@ -164,5 +177,5 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
         x = keras.layers.LeakyReLU(0.2)(x)
         filters *= 2
     features = keras.layers.Flatten()(x)
-    logits = conditional.logit_head(features, labels, num_classes, False, conditioning)
+    logits = conditional.logit_head(features, labels, num_classes, False, conditioning, minibatch_kernels)
     return keras.Model(conditional.model_inputs(images, labels), logits, name=name)

@@ -3,10 +3,11 @@
 import keras
 
 from keras_lipschitz.architectures import conditioning as conditional
+from keras_lipschitz.layers import RemoveReferenceBatch
 
 
 def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None, conditioning="projection",
-                  name="mlp_generator"):
+                  virtual_batch_reference=0, name="mlp_generator"):
     """`depth` ReLU layers of `units`, then a linear output of `data_dim`.
 
     Args:
@@ -20,6 +21,10 @@ def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None
         conditioning: how labels enter (`architectures.conditioning`):
             `"projection"` (conditional BN), `"concat"` or `"auxiliary"` (a
             label embedding concatenated to z).
+        virtual_batch_reference: R > 0: virtual batch normalization
+            (Salimans et al. 2016) after each hidden layer, with a fixed
+            reference batch of R latents (`PrependReferenceBatch`);
+            unconditional generators only. 0: none.
         name: model name.
 
     Returns:
@@ -28,19 +33,23 @@ def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None
     z = keras.Input((latent_dim,), name="latents")
     labels = conditional.label_input(num_classes)
     x, bn_labels = conditional.generator_input(z, labels, num_classes, conditioning)
+    x, normalization = conditional.generator_normalization(x, bn_labels, num_classes, virtual_batch_reference)
+    normalized = bn_labels is not None or virtual_batch_reference
     for _ in range(depth):
-        # Conditional BN's per-class beta replaces the bias.
-        x = keras.layers.Dense(units, use_bias=bn_labels is None)(x)
-        if bn_labels is not None:
-            x = conditional.batch_normalization(x, bn_labels, num_classes)
+        # Conditional BN's per-class beta (VBN's beta) replaces the bias.
+        x = keras.layers.Dense(units, use_bias=not normalized)(x)
+        if normalized:
+            x = normalization(x)
         x = keras.layers.ReLU()(x)
+    if virtual_batch_reference:
+        x = RemoveReferenceBatch(virtual_batch_reference)(x)
     samples = keras.layers.Dense(data_dim)(x)
     return keras.Model(conditional.model_inputs(z, labels), samples, name=name)
 
 
 def mlp_discriminator(
     data_dim=2, units=128, depth=3, spectral_normalization=False, num_classes=None, conditioning="projection",
-    name="mlp_discriminator"
+    minibatch_kernels=0, name="mlp_discriminator"
 ):
     """`depth` LeakyReLU(0.2) layers of `units`, then one logit, no sigmoid.
 
@@ -55,6 +64,8 @@ def mlp_discriminator(
             class projection), `"concat"` (takes `[samples, labels]`, a label
             embedding concatenated to the samples) or `"auxiliary"` (takes
             samples, returns `[logits, class_logits]`).
+        minibatch_kernels: B > 0 puts `MinibatchDiscrimination(B)` before
+            the logit (Salimans et al. 2016); 0: none.
         name: model name.
 
     Returns:
@@ -66,5 +77,5 @@ def mlp_discriminator(
     for _ in range(depth):
         x = conditional.maybe_spectral(keras.layers.Dense(units), spectral_normalization)(x)
         x = keras.layers.LeakyReLU(0.2)(x)
-    logits = conditional.logit_head(x, labels, num_classes, spectral_normalization, conditioning)
+    logits = conditional.logit_head(x, labels, num_classes, spectral_normalization, conditioning, minibatch_kernels)
     return keras.Model(conditional.model_inputs(samples, labels), logits, name=name)

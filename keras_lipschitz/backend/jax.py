@@ -52,6 +52,10 @@ def all_replicas(condition):
     return condition
 
 
+def sum_over_replicas(values):
+    return values
+
+
 def value_and_gradients(loss_fn, variables):
     """`loss_fn(tape) -> (loss, aux)` (tape is None); returns `(loss, aux, gradients)` for `variables`.
 

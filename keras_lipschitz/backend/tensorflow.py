@@ -38,6 +38,13 @@ def all_replicas(condition):
     return ops.equal(bad, 0.0)
 
 
+def sum_over_replicas(values):
+    """The sum over replicas of each tensor in `values` (a list), differentiable; `values` with one replica."""
+    if num_replicas() == 1:
+        return values
+    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, values)
+
+
 def value_and_gradients(loss_fn, variables):
     """`loss_fn(tape) -> (loss, aux)`; returns `(loss, aux, gradients of loss)` for `variables`.
 

@@ -10,12 +10,17 @@ from keras_lipschitz.layers.equalized import EqualizedDense
 from keras_lipschitz.layers.fade_in import FadeIn
 from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
 from keras_lipschitz.layers.latent_chunks import LatentChunks
+from keras_lipschitz.layers.minibatch_discrimination import MinibatchDiscrimination
 from keras_lipschitz.layers.minibatch_standard_deviation import MinibatchStandardDeviation
 from keras_lipschitz.layers.packing import Packing
 from keras_lipschitz.layers.pixel_normalization import PixelNormalization
+from keras_lipschitz.layers.reconstruction_energy import ReconstructionEnergy
 from keras_lipschitz.layers.self_attention import SelfAttention2D
 from keras_lipschitz.layers.spectral_normalization import SpectralNormalization
 from keras_lipschitz.layers.upsampling import NearestUpsampling2D
+from keras_lipschitz.layers.virtual_batch_normalization import PrependReferenceBatch
+from keras_lipschitz.layers.virtual_batch_normalization import RemoveReferenceBatch
+from keras_lipschitz.layers.virtual_batch_normalization import VirtualBatchNormalization
 
 __all__ = [
     "SUPPORTED_LAYERS",
@@ -26,11 +31,16 @@ __all__ = [
     "EqualizedDense",
     "FadeIn",
     "LatentChunks",
+    "MinibatchDiscrimination",
     "MinibatchStandardDeviation",
     "NearestUpsampling2D",
     "Packing",
+    "PrependReferenceBatch",
+    "RemoveReferenceBatch",
     "PixelNormalization",
+    "ReconstructionEnergy",
     "SelfAttention2D",
     "SpectralNormalization",
     "VectorConditionalBatchNormalization",
+    "VirtualBatchNormalization",
 ]

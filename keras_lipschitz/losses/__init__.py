@@ -2,6 +2,7 @@
 
 from keras_lipschitz.losses.auxiliary_classifier import AuxiliaryClassifierLoss
 from keras_lipschitz.losses.gan_losses import NAMES
+from keras_lipschitz.losses.gan_losses import EnergyMarginLoss
 from keras_lipschitz.losses.gan_losses import GANLoss
 from keras_lipschitz.losses.gan_losses import HingeLoss
 from keras_lipschitz.losses.gan_losses import LeastSquaresLoss
@@ -15,6 +16,7 @@ from keras_lipschitz.losses.gan_losses import serialize
 __all__ = [
     "AuxiliaryClassifierLoss",
     "NAMES",
+    "EnergyMarginLoss",
     "GANLoss",
     "HingeLoss",
     "LeastSquaresLoss",

@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from keras_lipschitz import _reduction
+from keras_lipschitz import _validation
 
 
 class ConfigurableLoss:
@@ -357,6 +358,54 @@ class RelativisticAverageLoss(GANLoss):
         return self._discriminator_per_sample(fake, real)
 
 
+@keras.saving.register_keras_serializable(package="keras_lipschitz")
+class EnergyMarginLoss(GANLoss):
+    """EBGAN's margin objective on energies (the critic's outputs are energies, low on real data).
+
+    Discriminator: `D(x) + relu(margin - D(G(z)))`. Generator: `D(G(z))`. With
+    an autoencoder critic the energy is the reconstruction error
+    (`architectures.autoencoder_discriminator`).
+
+    Args:
+        margin: m > 0: generated samples whose energy is above it no longer
+            push the critic.
+        reduction: `"mean"` or `"none"`.
+
+    Returns:
+        `discriminator_loss(real_energies, fake_energies)` and
+        `generator_loss(fake_energies)` return a float32 scalar (`"mean"`)
+        or per-sample values (`"none"`).
+
+    Example:
+
+    ```python
+    from keras_lipschitz.losses import EnergyMarginLoss
+
+    # (0.5 + max(0, 1 - 0.25)) and (0.25 + max(0, 1 - 3)), averaged: 0.75.
+    print(float(EnergyMarginLoss(margin=1.0).discriminator_loss([0.5, 0.25], [0.25, 3.0])))
+    ```
+
+    Reference:
+        Zhao, Mathieu, LeCun, "Energy-based Generative Adversarial Network",
+        ICLR 2017, eq. 1-2.
+    """
+
+    name = "energy_margin"
+
+    def __init__(self, margin=1.0, reduction="mean"):
+        super().__init__(reduction)
+        self.margin = _validation.check_finite_number("margin", margin, positive=True, owner="EnergyMarginLoss")
+
+    def _discriminator_per_sample(self, real, fake):
+        return real + ops.relu(self.margin - fake)
+
+    def _generator_per_sample(self, real, fake):
+        return fake
+
+    def get_config(self):
+        return {**super().get_config(), "margin": self.margin}
+
+
 _BY_NAME = {
     cls.name: cls
     for cls in (
@@ -366,6 +415,7 @@ _BY_NAME = {
         HingeLoss,
         LeastSquaresLoss,
         RelativisticAverageLoss,
+        EnergyMarginLoss,
     )
 }
 NAMES = tuple(_BY_NAME)

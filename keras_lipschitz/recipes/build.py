@@ -59,6 +59,9 @@ def models(settings, sample_shape, num_classes=None):
     generator, critic = _BUILDERS[architecture](settings, sample_shape, num_classes)
     if settings["packing"] > 1:
         critic = _packed_critic(settings, sample_shape)
+    if settings["autoencoder_code_dim"]:
+        critic = architectures.autoencoder_discriminator(sample_shape, code_dim=settings["autoencoder_code_dim"],
+                                                         units=settings["units"])
     return generator, critic
 
 
@@ -89,6 +92,18 @@ def _check_architecture_options(settings, num_classes):
                          "packs would mix labels, nor the progressive architecture).")
     if num_classes is not None and architecture == "progressive":
         raise ValueError("The progressive architecture is unconditional (PGGAN); drop --conditional.")
+    if not isinstance(settings["minibatch_kernels"], int) or settings["minibatch_kernels"] < 0:
+        raise ValueError(f"minibatch_kernels must be an integer >= 0 (0: none), got {settings['minibatch_kernels']!r}.")
+    if settings["minibatch_kernels"] and architecture not in ("mlp", "dcgan", "radford"):
+        raise ValueError(f"Minibatch discrimination (minibatch_kernels) is built into the mlp, dcgan and radford "
+                         f"critics, not {architecture}.")
+    if settings["autoencoder_code_dim"] and (num_classes is not None or settings["packing"] > 1
+                                             or settings["minibatch_kernels"] or architecture == "progressive"):
+        raise ValueError("The autoencoder critic (autoencoder_code_dim) is unconditional and takes single samples: "
+                         "not with --conditional, packing, minibatch_kernels or the progressive architecture.")
+    if settings["virtual_batch_reference"] and architecture not in ("mlp", "dcgan", "radford"):
+        raise ValueError(f"Virtual batch normalization (virtual_batch_reference) is built into the mlp and dcgan "
+                         f"generators, not {architecture}'s.")
     if settings["orthogonal_regularization"] and architecture != "biggan":
         raise ValueError("orthogonal_regularization is built into the biggan architecture's generator, not "
                          f"{architecture}.")
@@ -102,11 +117,13 @@ def _mlp(settings, sample_shape, num_classes):
     conditioning = settings["conditioning"]
     generator = architectures.mlp_generator(latent_dim=settings["latent_dim"], data_dim=sample_shape[0],
                                             units=settings["units"], num_classes=num_classes,
-                                            conditioning=conditioning)
+                                            conditioning=conditioning,
+                                            virtual_batch_reference=settings["virtual_batch_reference"])
     critic = architectures.mlp_discriminator(data_dim=sample_shape[0], units=settings["units"],
                                              depth=settings["critic_depth"],
                                              spectral_normalization=settings["spectral_normalization"],
-                                             num_classes=num_classes, conditioning=conditioning)
+                                             num_classes=num_classes, conditioning=conditioning,
+                                             minibatch_kernels=settings["minibatch_kernels"])
     return generator, critic
 
 
@@ -115,14 +132,16 @@ def _dcgan_generator(settings, sample_shape, num_classes, **options):
     return architectures.dcgan_generator(settings["latent_dim"], image_size=size, channels=channels,
                                          base_filters=min(512, 64 * size // 4), num_classes=num_classes,
                                          spectral_normalization=settings["generator_spectral_normalization"],
-                                         conditioning=settings["conditioning"], **options)
+                                         conditioning=settings["conditioning"],
+                                         virtual_batch_reference=settings["virtual_batch_reference"], **options)
 
 
 def _dcgan(settings, sample_shape, num_classes):
     size, _, channels = sample_shape
     critic = architectures.dcgan_discriminator(image_size=size, channels=channels,
                                                spectral_normalization=settings["spectral_normalization"],
-                                               num_classes=num_classes, conditioning=settings["conditioning"])
+                                               num_classes=num_classes, conditioning=settings["conditioning"],
+                                               minibatch_kernels=settings["minibatch_kernels"])
     return _dcgan_generator(settings, sample_shape, num_classes), critic
 
 
@@ -131,7 +150,8 @@ def _radford(settings, sample_shape, num_classes):
     generator = _dcgan_generator(settings, sample_shape, num_classes,
                                  kernel_initializer=keras.initializers.RandomNormal(0.0, 0.02))
     critic = architectures.radford_discriminator(image_size=size, channels=channels, num_classes=num_classes,
-                                                 conditioning=settings["conditioning"])
+                                                 conditioning=settings["conditioning"],
+                                                 minibatch_kernels=settings["minibatch_kernels"])
     return generator, critic
 
 
@@ -192,6 +212,10 @@ def compile_arguments(settings, conditional=None):
         penalty_weight=settings["penalty_weight"],
         d_steps=settings["d_steps"],
     )
+    if settings["pulling_away_weight"]:
+        arguments["pulling_away_weight"] = settings["pulling_away_weight"]
+    if settings["unrolled_steps"]:
+        arguments.update(unrolled_steps=settings["unrolled_steps"], unrolled_optimizer=settings["unrolled_optimizer"])
     if settings["drift_weight"]:
         arguments["drift_weight"] = settings["drift_weight"]
     if settings["diffaugment"]:
@@ -204,6 +228,8 @@ def compile_arguments(settings, conditional=None):
 def gan_loss(settings):
     """The recipe's loss: its name, or a `GANLoss` with one-sided label smoothing when the setting asks for it."""
     loss = losses.get(settings["loss"])
+    if isinstance(loss, losses.EnergyMarginLoss):
+        return losses.EnergyMarginLoss(margin=settings["energy_margin"])
     if not settings["label_smoothing"]:
         return settings["loss"]
     if not isinstance(loss, losses.MinimaxLoss):

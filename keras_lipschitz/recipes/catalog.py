@@ -15,6 +15,11 @@ _IMAGES = dict(
     classifier_loss="none",
     spectral_normalization=False,
     packing=1,
+    minibatch_kernels=0,
+    virtual_batch_reference=0,
+    autoencoder_code_dim=0,
+    energy_margin=1.0,
+    pulling_away_weight=0.0,
     generator_spectral_normalization=False,
     attention_divisor=0,
     orthogonal_regularization=0.0,
@@ -27,6 +32,8 @@ _IMAGES = dict(
     fade_images=0,
     stable_images=0,
     adam_epsilon=1e-7,  # Keras' default
+    unrolled_steps=0,
+    unrolled_optimizer="adam",
     d_steps=1,
     learning_rate_schedule="constant",
     ema_decay=0.999,
@@ -59,6 +66,10 @@ _MIXTURES = dict(
     steps_per_execution=25,
     threads=1,
 )
+# The non-saturating GAN, on images and on the mixtures (the base of the mode-collapse remedies' recipes).
+_GAN = dict(_IMAGES, loss="non_saturating", optimizer="adam", beta_1=0.5, beta_2=0.999, d_learning_rate=2e-4,
+            g_learning_rate=2e-4)
+_GAN_POINTS = dict(_MIXTURES, d_learning_rate=1e-3, g_learning_rate=1e-3, steps=12000)
 # The 8x8 digits: ResNets of 64 channels (at SNGAN's 256/128 a 2,000-step run takes about 16x the CPU time).
 _DIGITS_RESNET = dict(g_filters=64, d_filters=64)
 _DIGITS_RESNET_REASON = "8x8 digits: 64-channel ResNets keep a 2,000-step run to CPU minutes"
@@ -126,10 +137,63 @@ RECIPES = {
             title="GAN (non-saturating)",
             paper="Goodfellow et al., NeurIPS 2014, sec. 3; Adam settings of Radford et al., ICLR 2016",
             constraint="none",
-            base=dict(_IMAGES, loss="non_saturating", optimizer="adam", beta_1=0.5, beta_2=0.999,
-                      d_learning_rate=2e-4, g_learning_rate=2e-4),
-            by_data={"points": dict(_MIXTURES, d_learning_rate=1e-3, g_learning_rate=1e-3, steps=12000)},
+            base=_GAN,
+            by_data={"points": _GAN_POINTS},
             reasons={"points": "the SNGAN mixture settings: 23.2 grid25 modes, 7.6 ring8 modes (targets not met)"},
+        ),
+        # The mode-collapse remedies, each the GAN recipe with one change, so a benchmark row against the GAN's
+        # measures the remedy alone.
+        Recipe(
+            name="unrolled_gan",
+            title="Unrolled GAN",
+            paper="Metz, Poole, Pfau, Sohl-Dickstein, ICLR 2017, eq. 3-6 (K = 5 unrolled critic updates with the "
+                  "critic's Adam, as the authors' code)",
+            constraint="none",
+            base=dict(_GAN, unrolled_steps=5),
+            by_data={"points": dict(_GAN_POINTS, unrolled_steps=5, critic_depth=1)},
+            reasons={"points": "the GAN recipe's mixture settings, TBD"},
+        ),
+        Recipe(
+            name="minibatch_discrimination",
+            title="GAN with minibatch discrimination",
+            paper="Salimans et al., NeurIPS 2016, sec. 3.2 (B = 100 kernels of C = 5 in the authors' code)",
+            constraint="none (the critic's features gain each sample's closeness to the rest of its batch)",
+            base=dict(_GAN, minibatch_kernels=100),
+            by_data={"points": dict(_GAN_POINTS, minibatch_kernels=16)},
+            reasons={"points": "the GAN recipe's mixture settings, TBD"},
+        ),
+        Recipe(
+            name="virtual_batch_normalization",
+            title="GAN with virtual batch normalization",
+            paper="Salimans et al., NeurIPS 2016, sec. 3.4 (a reference batch fixed at the start, combined with each "
+                  "example; in G)",
+            constraint="none",
+            base=dict(_GAN, virtual_batch_reference=64),
+            by_data={"points": dict(_GAN_POINTS, virtual_batch_reference=256)},
+            reasons={"points": "the GAN recipe's mixture settings; a reference batch of one critic batch (256)"},
+        ),
+        Recipe(
+            name="ebgan",
+            title="EBGAN-PT",
+            paper="Zhao, Mathieu, LeCun, ICLR 2017, eq. 1-2 and 7 (autoencoder critic, margin loss, pulling-away term "
+                  "lambda_PT 0.1)",
+            constraint="none (the critic's output is an energy: the reconstruction error, low on real data)",
+            # The margin is set for energies that are mean squared errors: images in [-1, 1] (per-pixel errors <= 4)
+            # and the mixtures' points.
+            base=dict(_GAN, loss="energy_margin", energy_margin=1.0, pulling_away_weight=0.1, autoencoder_code_dim=64),
+            by_data={"points": dict(_GAN_POINTS, autoencoder_code_dim=16)},
+            reasons={"points": "the GAN recipe's mixture settings; codes of 16 for 2-D points (not tuned)"},
+        ),
+        Recipe(
+            name="pacgan",
+            title="PacGAN",
+            paper="Lin, Khetan, Fanti, Oh, NeurIPS 2018, sec. 3 and Table 1 (PacGAN4 on the grid, PacGAN2 on the "
+                  "ring)",
+            constraint="none (the critic scores packs of m samples)",
+            base=dict(_GAN, packing=4),
+            by_data={"points": dict(_GAN_POINTS, packing=4), "ring8": dict(packing=2)},
+            reasons={"points": "the GAN recipe's mixture settings with packs of 4 (PacGAN4 of Table 1)",
+                     "ring8": "PacGAN2, the ring's published row"},
         ),
         Recipe(
             name="cgan",

@@ -21,6 +21,14 @@ SETTINGS = {
                        "acgan_mod (D on real samples only)",
     "spectral_normalization": "wrap the critic's layers in SpectralNormalization",
     "packing": "PacGAN: the critic scores packs of this many samples, concatenated (1: no packing)",
+    "minibatch_kernels": "minibatch discrimination: B closeness features before the critic's logit (Salimans et al. "
+                         "2016; 0: none; mlp, dcgan and radford critics)",
+    "virtual_batch_reference": "virtual batch normalization in the mlp generator with a fixed reference batch of "
+                               "this many latents (Salimans et al. 2016; 0: none)",
+    "autoencoder_code_dim": "EBGAN: an autoencoder critic whose energy is the reconstruction error, with codes of "
+                            "this size (0: the architecture's critic)",
+    "energy_margin": "m of EBGAN's margin loss (loss energy_margin)",
+    "pulling_away_weight": "lambda_PT of EBGAN's pulling-away term on the generated samples' codes (0: none)",
     "generator_spectral_normalization": "wrap the generator's layers in SpectralNormalization (SAGAN, BigGAN)",
     "attention_divisor": "self-attention in G and D at the feature maps of image_size / divisor (0: none)",
     "orthogonal_regularization": "beta of BigGAN's orthogonal regularization of G's weights (0: none)",
@@ -35,6 +43,9 @@ SETTINGS = {
     "stable_images": "progressive architecture: real images per stable phase before the next resolution",
     "diffaugment": "DiffAugment policies the critic's inputs go through, e.g. color,translation,cutout (empty: none; "
                    "images only)",
+    "unrolled_steps": "unrolled GAN: the generator's loss is taken through this many differentiable updates of the "
+                      "critic (Metz et al. 2017; 0: none)",
+    "unrolled_optimizer": "the unrolled critic updates: adam (continuing the critic's Adam) or sgd",
     "d_steps": "critic steps per generator step",
     "optimizer": "adam or rmsprop, for both networks",
     "beta_1": "Adam's beta_1",
