@@ -26,6 +26,8 @@ flags.DEFINE_float("truncation", None, "Truncation of the latents drawn by the `
                    "(default: the training run's, from its config.json next to generator.keras).")
 flags.DEFINE_enum("output", "float", ["float", "uint8"], "Serve floats in [-1, 1] or uint8 images.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing --output_dir.")
+flags.DEFINE_integer("generator_index", None, "MAD-GAN (--gan=madgan): export generator i alone (default: the "
+                     "generators in turn, row r of a batch from generator r % k).")
 
 
 def main(argv):
@@ -44,6 +46,13 @@ def main(argv):
     from keras_lipschitz.export import export_generator
 
     generator = keras_lipschitz.load_model(path, safe_mode=True)
+    if FLAGS.generator_index is not None:
+        from keras_lipschitz.layers import select_generator
+
+        try:
+            generator = select_generator(generator, FLAGS.generator_index)
+        except ValueError as error:
+            raise app.UsageError(f"--generator_index: {error}") from error
     truncation = FLAGS.truncation if FLAGS.truncation is not None else _run_truncation(path.parent)
     try:
         report = export_generator(generator, FLAGS.output_dir, formats=FLAGS.formats,

@@ -147,7 +147,8 @@ SUITES_ON_JAX = [
      "test_clip_constraint.py", "test_diff_augment.py"],
     ["test_gan_trainer.py", "test_conditional.py"],
     ["test_progressive.py", "test_packing.py"],
-    ["test_unrolled.py", "test_minibatch_discrimination.py", "test_virtual_batch_normalization.py", "test_ebgan.py"],
+    ["test_unrolled.py", "test_minibatch_discrimination.py", "test_virtual_batch_normalization.py", "test_ebgan.py",
+     "test_madgan.py"],
 ]
 
 

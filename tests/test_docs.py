@@ -77,6 +77,8 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.penalties.pulling_away_term,
     keras_lipschitz.architectures.autoencoder_discriminator,
     keras_lipschitz.trainers.unrolling.unrolled_parameters,
+    keras_lipschitz.layers.MultiGeneratorDense,
+    keras_lipschitz.losses.MultiGeneratorLoss,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [

@@ -171,7 +171,7 @@ def test_bad_inputs_are_caught_before_training():
         GAN(generator, mlp_discriminator(data_dim=3), latent_dim=2)
     wide = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4)])
     with pytest.raises(ValueError, match="one logit per sample"):
-        GAN(generator, wide, latent_dim=2)
+        GAN(generator, wide, latent_dim=2).compile(d_optimizer=_adam(), g_optimizer=_adam())
     with pytest.raises(ValueError, match="built Keras model"):
         GAN(generator, keras.Sequential([keras.layers.Dense(1)]), latent_dim=2)
     gan = GAN(generator, mlp_discriminator(), latent_dim=2)

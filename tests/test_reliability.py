@@ -288,6 +288,7 @@ def _models_with_every_layer():
         "mode_collapse_remedies": (_remedies_gan("virtual_batch_normalization", minibatch_kernels=3, unrolled_steps=2,
                                                  virtual_batch_reference=4), RNG.normal(size=(4, 2))),
         "ebgan": (_remedies_gan("ebgan", autoencoder_code_dim=3), RNG.normal(size=(4, 2))),
+        "madgan": (_remedies_gan("madgan", num_generators=2), RNG.normal(size=(4, 2))),
     }
 
 
@@ -339,9 +340,9 @@ def test_every_public_object_loads_with_safe_mode(tmp_path):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(inputs, training=False)),
                                       keras.ops.convert_to_numpy(model(inputs, training=False)), err_msg=name)
         seen |= _registered_names_in(config)
-    real, fake = RNG.normal(size=(2, 8, 1)).astype("float32")
     for loss_name in losses.NAMES:
         loss = losses.get(loss_name)
+        real, fake = RNG.normal(size=(2, 8, loss.scores_per_sample)).astype("float32")
         loaded = keras.saving.deserialize_keras_object(losses.serialize(loss), safe_mode=True)
         assert type(loaded) is type(loss) and loaded.get_config() == loss.get_config()
         np.testing.assert_array_equal(loaded.discriminator_loss(real, fake), loss.discriminator_loss(real, fake))

@@ -277,6 +277,10 @@ class GAN(keras.Model):
         self.d_optimizer = _with_loss_scaling(d_optimizer)
         self.g_optimizer = _with_loss_scaling(g_optimizer)
         self.gan_loss = gan_losses.get(loss)
+        _check_scores(self.discriminator, self.gan_loss)
+        if self.gan_loss.scores_per_sample > 1 and penalty is not None:
+            raise ValueError(f"The {self.gan_loss.name} loss scores each sample with several logits; the penalties "
+                             "take a critic with one. Drop the penalty.")
         self.penalty = penalty
         # A float, or a tensor or variable (a schedule can assign to it between steps).
         self.penalty_weight = penalty_weight if _is_tensor(penalty_weight) else float(penalty_weight)
@@ -957,16 +961,25 @@ def _check_models(generator, discriminator, latent_dim, num_classes=None):
             f"The generator produces samples of shape {sample_shape} but the "
             f"discriminator takes {data_shape}; they must match the data's shape."
         )
-    score_shape = tuple((discriminator.outputs[0].shape if auxiliary else discriminator.output_shape)[1:])
     if auxiliary and tuple(discriminator.outputs[1].shape[1:]) != (num_classes,):
         raise ValueError(f"An AC-GAN discriminator's second output must be class logits (batch, {num_classes}); it "
                          f"returns {tuple(discriminator.outputs[1].shape)}.")
-    if score_shape not in ((), (1,)):
+
+
+def _check_scores(discriminator, gan_loss):
+    """The critic returns the scores per sample that the loss takes: one logit, or (MAD-GAN) k + 1 logits."""
+    auxiliary = _has_classifier_head(discriminator)
+    score_shape = tuple((discriminator.outputs[0].shape if auxiliary else discriminator.output_shape)[1:])
+    expected = gan_loss.scores_per_sample
+    if expected == 1 and score_shape not in ((), (1,)):
         raise ValueError(
             f"The discriminator must return one logit per sample, shape (batch,) or "
             f"(batch, 1); it returns (batch, {', '.join(map(str, score_shape))}). "
             "End it with keras.layers.Dense(1) and no sigmoid."
         )
+    if expected > 1 and score_shape != (expected,):
+        raise ValueError(f"The {gan_loss.name} loss takes {expected} logits per sample, (batch, {expected}); the "
+                         f"discriminator returns (batch, {', '.join(map(str, score_shape))}).")
 
 
 def _check_label_array(samples, labels, num_classes):

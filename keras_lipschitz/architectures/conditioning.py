@@ -17,6 +17,7 @@ import keras
 from keras_lipschitz.layers import ClassProjection
 from keras_lipschitz.layers import ConditionalBatchNormalization
 from keras_lipschitz.layers import MinibatchDiscrimination
+from keras_lipschitz.layers import MultiGeneratorDense
 from keras_lipschitz.layers import PrependReferenceBatch
 from keras_lipschitz.layers import VirtualBatchNormalization
 from keras_lipschitz.layers import SpectralNormalization
@@ -50,6 +51,17 @@ def batch_normalization(x, labels, num_classes):
     if labels is None:
         return keras.layers.BatchNormalization()(x)
     return ConditionalBatchNormalization(num_classes)([x, labels])
+
+
+def first_dense(index, units, num_generators, num_classes, **options):
+    """The generator's `index`-th dense layer: for the first (index 0) of k > 1 generators, MAD-GAN's
+    `MultiGeneratorDense` (one kernel per generator); otherwise `keras.layers.Dense`."""
+    if index > 0 or num_generators == 1:
+        return keras.layers.Dense(units, **options)
+    if num_classes is not None:
+        raise ValueError("num_generators > 1 (MAD-GAN) applies to unconditional generators.")
+    options.pop("use_bias", None)  # each generator has its own bias
+    return MultiGeneratorDense(num_generators, units, **options)
 
 
 def generator_normalization(x, bn_labels, num_classes, virtual_batch_reference=0):

@@ -17,6 +17,7 @@ def dcgan_generator(
     kernel_initializer="glorot_uniform",
     conditioning="projection",
     virtual_batch_reference=0,
+    num_generators=1,
     name="dcgan_generator",
 ):
     """z -> dense 4x4 -> stride-2 transposed convolutions with BN and ReLU -> tanh.
@@ -42,6 +43,9 @@ def dcgan_generator(
         virtual_batch_reference: R > 0: virtual batch normalization
             (Salimans et al. 2016) in place of batch normalization, with a
             fixed reference batch of R latents; unconditional only. 0: BN.
+        num_generators: k > 1: MAD-GAN's k generators, sharing every layer
+            but the first (`layers.MultiGeneratorDense`: row r of a batch
+            comes from generator `r % k`); unconditional only. 1: one.
         name: model name.
 
     Returns:
@@ -57,8 +61,8 @@ def dcgan_generator(
     sn = spectral_normalization
     x, bn_labels = conditional.generator_input(z, labels, num_classes, conditioning)
     x, normalization = conditional.generator_normalization(x, bn_labels, num_classes, virtual_batch_reference)
-    dense = conditional.maybe_spectral(keras.layers.Dense(4 * 4 * base_filters, kernel_initializer=kernel_initializer),
-                                       sn)
+    dense = conditional.maybe_spectral(conditional.first_dense(0, 4 * 4 * base_filters, num_generators, num_classes,
+                                                               kernel_initializer=kernel_initializer), sn)
     x = keras.layers.Reshape((4, 4, base_filters))(dense(x))
     x = keras.layers.ReLU()(normalization(x))
     filters = base_filters

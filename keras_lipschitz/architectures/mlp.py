@@ -7,7 +7,7 @@ from keras_lipschitz.layers import RemoveReferenceBatch
 
 
 def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None, conditioning="projection",
-                  virtual_batch_reference=0, name="mlp_generator"):
+                  virtual_batch_reference=0, num_generators=1, name="mlp_generator"):
     """`depth` ReLU layers of `units`, then a linear output of `data_dim`.
 
     Args:
@@ -25,6 +25,9 @@ def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None
             (Salimans et al. 2016) after each hidden layer, with a fixed
             reference batch of R latents (`PrependReferenceBatch`);
             unconditional generators only. 0: none.
+        num_generators: k > 1: MAD-GAN's k generators, sharing every layer
+            but the first (`layers.MultiGeneratorDense`: row r of a batch
+            comes from generator `r % k`); unconditional only. 1: one.
         name: model name.
 
     Returns:
@@ -35,9 +38,9 @@ def mlp_generator(latent_dim=2, data_dim=2, units=128, depth=3, num_classes=None
     x, bn_labels = conditional.generator_input(z, labels, num_classes, conditioning)
     x, normalization = conditional.generator_normalization(x, bn_labels, num_classes, virtual_batch_reference)
     normalized = bn_labels is not None or virtual_batch_reference
-    for _ in range(depth):
+    for index in range(depth):
         # Conditional BN's per-class beta (VBN's beta) replaces the bias.
-        x = keras.layers.Dense(units, use_bias=not normalized)(x)
+        x = conditional.first_dense(index, units, num_generators, num_classes, use_bias=not normalized)(x)
         if normalized:
             x = normalization(x)
         x = keras.layers.ReLU()(x)

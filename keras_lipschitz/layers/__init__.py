@@ -12,6 +12,9 @@ from keras_lipschitz.layers.kernel_operators import SUPPORTED_LAYERS
 from keras_lipschitz.layers.latent_chunks import LatentChunks
 from keras_lipschitz.layers.minibatch_discrimination import MinibatchDiscrimination
 from keras_lipschitz.layers.minibatch_standard_deviation import MinibatchStandardDeviation
+from keras_lipschitz.layers.multi_generator_dense import MultiGeneratorDense
+from keras_lipschitz.layers.multi_generator_dense import generator_indices
+from keras_lipschitz.layers.multi_generator_dense import select_generator
 from keras_lipschitz.layers.packing import Packing
 from keras_lipschitz.layers.pixel_normalization import PixelNormalization
 from keras_lipschitz.layers.reconstruction_energy import ReconstructionEnergy
@@ -34,6 +37,7 @@ __all__ = [
     "MinibatchDiscrimination",
     "MinibatchStandardDeviation",
     "NearestUpsampling2D",
+    "MultiGeneratorDense",
     "Packing",
     "PrependReferenceBatch",
     "RemoveReferenceBatch",
@@ -43,4 +47,6 @@ __all__ = [
     "SpectralNormalization",
     "VectorConditionalBatchNormalization",
     "VirtualBatchNormalization",
+    "generator_indices",
+    "select_generator",
 ]

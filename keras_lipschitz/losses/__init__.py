@@ -7,6 +7,7 @@ from keras_lipschitz.losses.gan_losses import GANLoss
 from keras_lipschitz.losses.gan_losses import HingeLoss
 from keras_lipschitz.losses.gan_losses import LeastSquaresLoss
 from keras_lipschitz.losses.gan_losses import MinimaxLoss
+from keras_lipschitz.losses.gan_losses import MultiGeneratorLoss
 from keras_lipschitz.losses.gan_losses import NonSaturatingLoss
 from keras_lipschitz.losses.gan_losses import RelativisticAverageLoss
 from keras_lipschitz.losses.gan_losses import WassersteinLoss
@@ -21,6 +22,7 @@ __all__ = [
     "HingeLoss",
     "LeastSquaresLoss",
     "MinimaxLoss",
+    "MultiGeneratorLoss",
     "NonSaturatingLoss",
     "RelativisticAverageLoss",
     "WassersteinLoss",

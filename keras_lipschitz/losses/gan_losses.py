@@ -14,6 +14,7 @@ from keras import ops
 
 from keras_lipschitz import _reduction
 from keras_lipschitz import _validation
+from keras_lipschitz.layers.multi_generator_dense import generator_indices
 
 
 class ConfigurableLoss:
@@ -45,6 +46,8 @@ class GANLoss(ConfigurableLoss):
     """
 
     name = None
+    # The critic's logits per sample this loss takes (MAD-GAN's: one per generator, and one for real data).
+    scores_per_sample = 1
 
     def __init__(self, reduction="mean"):
         self.reduction = _reduction.check_reduction(reduction)
@@ -406,6 +409,62 @@ class EnergyMarginLoss(GANLoss):
         return {**super().get_config(), "margin": self.margin}
 
 
+@keras.saving.register_keras_serializable(package="keras_lipschitz")
+class MultiGeneratorLoss(GANLoss):
+    """MAD-GAN's objective: a critic with k + 1 logits tells which of k generators made a sample, or that it is real.
+
+    Discriminator: the cross-entropy of `softmax(D(x))` with class k (real)
+    plus that of `softmax(D(G(z)_r))` with class `r % k`, the generator that
+    made row r (`layers.generator_indices`). Generator: `-log softmax(D(G(z)))_k`,
+    each generator's samples pushed towards the real class (the
+    non-saturating form of eq. 2). Class k is the last logit.
+
+    Args:
+        num_generators: k (the critic returns k + 1 logits per sample).
+        reduction: `"mean"` or `"none"`.
+
+    Returns:
+        `discriminator_loss(real_logits, fake_logits)` and
+        `generator_loss(fake_logits)`: a float32 scalar (`"mean"`) or
+        per-sample values (`"none"`).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_lipschitz.losses import MultiGeneratorLoss
+
+    uniform = np.zeros((4, 3), "float32")  # k = 2: every class at 1/3
+    print(float(MultiGeneratorLoss(num_generators=2).discriminator_loss(uniform, uniform)))  # 2 log 3 = 2.197
+    ```
+
+    Reference:
+        Ghosh, Kulharia, Namboodiri, Torr, Dokania, CVPR 2018, eq. 1-2.
+    """
+
+    name = "multi_generator"
+
+    def __init__(self, num_generators=4, reduction="mean"):
+        super().__init__(reduction)
+        self.num_generators = _validation.check_positive_integer("num_generators", num_generators,
+                                                                 owner="MultiGeneratorLoss")
+        self.scores_per_sample = self.num_generators + 1
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        real, fake = _check_pair(real_logits, fake_logits)
+        real_term = -ops.log_softmax(real, axis=-1)[:, self.num_generators]
+        sources = ops.one_hot(generator_indices(ops.shape(fake)[0], self.num_generators), self.scores_per_sample)
+        fake_term = -ops.sum(sources * ops.log_softmax(fake, axis=-1), axis=-1)
+        return _reduction.reduce_per_sample(real_term + fake_term, self.reduction)
+
+    def generator_loss(self, fake_logits, real_logits=None):
+        fake = _reduction.per_logit(fake_logits, "fake_logits")
+        return _reduction.reduce_per_sample(-ops.log_softmax(fake, axis=-1)[:, self.num_generators], self.reduction)
+
+    def get_config(self):
+        return {**super().get_config(), "num_generators": self.num_generators}
+
+
 _BY_NAME = {
     cls.name: cls
     for cls in (
@@ -416,6 +475,7 @@ _BY_NAME = {
         LeastSquaresLoss,
         RelativisticAverageLoss,
         EnergyMarginLoss,
+        MultiGeneratorLoss,
     )
 }
 NAMES = tuple(_BY_NAME)

@@ -62,7 +62,16 @@ def models(settings, sample_shape, num_classes=None):
     if settings["autoencoder_code_dim"]:
         critic = architectures.autoencoder_discriminator(sample_shape, code_dim=settings["autoencoder_code_dim"],
                                                          units=settings["units"])
+    if settings["num_generators"] > 1:
+        critic = _classifying_critic(critic, settings["num_generators"] + 1)
     return generator, critic
+
+
+def _classifying_critic(critic, classes):
+    """MAD-GAN's critic: the architecture's critic with its logit layer replaced by `classes` logits (k generators
+    and real data)."""
+    features = critic.layers[-1].input
+    return keras.Model(critic.inputs, keras.layers.Dense(classes, name="source_logits")(features), name=critic.name)
 
 
 def _packed_critic(settings, sample_shape):
@@ -101,6 +110,12 @@ def _check_architecture_options(settings, num_classes):
                                              or settings["minibatch_kernels"] or architecture == "progressive"):
         raise ValueError("The autoencoder critic (autoencoder_code_dim) is unconditional and takes single samples: "
                          "not with --conditional, packing, minibatch_kernels or the progressive architecture.")
+    if not isinstance(settings["num_generators"], int) or settings["num_generators"] < 1:
+        raise ValueError(f"num_generators must be an integer >= 1, got {settings['num_generators']!r}.")
+    if settings["num_generators"] > 1 and (architecture not in ("mlp", "dcgan", "radford") or num_classes is not None
+                                           or settings["packing"] > 1 or settings["autoencoder_code_dim"]):
+        raise ValueError("MAD-GAN (num_generators > 1) is built into the unconditional mlp, dcgan and radford "
+                         "networks, without packing or an autoencoder critic.")
     if settings["virtual_batch_reference"] and architecture not in ("mlp", "dcgan", "radford"):
         raise ValueError(f"Virtual batch normalization (virtual_batch_reference) is built into the mlp and dcgan "
                          f"generators, not {architecture}'s.")
@@ -118,7 +133,8 @@ def _mlp(settings, sample_shape, num_classes):
     generator = architectures.mlp_generator(latent_dim=settings["latent_dim"], data_dim=sample_shape[0],
                                             units=settings["units"], num_classes=num_classes,
                                             conditioning=conditioning,
-                                            virtual_batch_reference=settings["virtual_batch_reference"])
+                                            virtual_batch_reference=settings["virtual_batch_reference"],
+                                            num_generators=settings["num_generators"])
     critic = architectures.mlp_discriminator(data_dim=sample_shape[0], units=settings["units"],
                                              depth=settings["critic_depth"],
                                              spectral_normalization=settings["spectral_normalization"],
@@ -133,7 +149,8 @@ def _dcgan_generator(settings, sample_shape, num_classes, **options):
                                          base_filters=min(512, 64 * size // 4), num_classes=num_classes,
                                          spectral_normalization=settings["generator_spectral_normalization"],
                                          conditioning=settings["conditioning"],
-                                         virtual_batch_reference=settings["virtual_batch_reference"], **options)
+                                         virtual_batch_reference=settings["virtual_batch_reference"],
+                                         num_generators=settings["num_generators"], **options)
 
 
 def _dcgan(settings, sample_shape, num_classes):
@@ -230,6 +247,8 @@ def gan_loss(settings):
     loss = losses.get(settings["loss"])
     if isinstance(loss, losses.EnergyMarginLoss):
         return losses.EnergyMarginLoss(margin=settings["energy_margin"])
+    if isinstance(loss, losses.MultiGeneratorLoss):
+        return losses.MultiGeneratorLoss(num_generators=settings["num_generators"])
     if not settings["label_smoothing"]:
         return settings["loss"]
     if not isinstance(loss, losses.MinimaxLoss):

@@ -20,6 +20,7 @@ _IMAGES = dict(
     autoencoder_code_dim=0,
     energy_margin=1.0,
     pulling_away_weight=0.0,
+    num_generators=1,
     generator_spectral_normalization=False,
     attention_divisor=0,
     orthogonal_regularization=0.0,
@@ -183,6 +184,16 @@ RECIPES = {
             base=dict(_GAN, loss="energy_margin", energy_margin=1.0, pulling_away_weight=0.1, autoencoder_code_dim=64),
             by_data={"points": dict(_GAN_POINTS, autoencoder_code_dim=16)},
             reasons={"points": "the GAN recipe's mixture settings; codes of 16 for 2-D points (not tuned)"},
+        ),
+        Recipe(
+            name="madgan",
+            title="MAD-GAN",
+            paper="Ghosh, Kulharia, Namboodiri, Torr, Dokania, CVPR 2018, eq. 1-2 (k generators sharing all but their "
+                  "first layer; a critic with k + 1 classes)",
+            constraint="none (the critic also tells which generator made a sample)",
+            base=dict(_GAN, loss="multi_generator", num_generators=4),
+            by_data={"points": dict(_GAN_POINTS)},
+            reasons={"points": "the GAN recipe's mixture settings, k = 4 (not tuned)"},
         ),
         Recipe(
             name="pacgan",

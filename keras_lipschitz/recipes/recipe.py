@@ -29,6 +29,8 @@ SETTINGS = {
                             "this size (0: the architecture's critic)",
     "energy_margin": "m of EBGAN's margin loss (loss energy_margin)",
     "pulling_away_weight": "lambda_PT of EBGAN's pulling-away term on the generated samples' codes (0: none)",
+    "num_generators": "MAD-GAN: k generators sharing all but their first layer, and a critic with k + 1 logits "
+                      "(loss multi_generator; 1: one generator)",
     "generator_spectral_normalization": "wrap the generator's layers in SpectralNormalization (SAGAN, BigGAN)",
     "attention_divisor": "self-attention in G and D at the feature maps of image_size / divisor (0: none)",
     "orthogonal_regularization": "beta of BigGAN's orthogonal regularization of G's weights (0: none)",

@@ -119,9 +119,9 @@ def conditional_layers():
 
 
 def gan_losses():
-    real, fake = inputs((5, 1), seed=5), inputs((5, 1), seed=6)
     for name in losses.NAMES:
         loss = losses.get(name)
+        real, fake = inputs((5, loss.scores_per_sample), seed=5), inputs((5, loss.scores_per_sample), seed=6)
         record(f"loss/{name}/d", loss.discriminator_loss(real, fake))
         record(f"loss/{name}/g", loss.generator_loss(fake, real))
 
