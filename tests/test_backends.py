@@ -148,7 +148,7 @@ SUITES_ON_JAX = [
     ["test_gan_trainer.py", "test_conditional.py"],
     ["test_progressive.py", "test_packing.py"],
     ["test_unrolled.py", "test_minibatch_discrimination.py", "test_virtual_batch_normalization.py", "test_ebgan.py",
-     "test_madgan.py"],
+     "test_madgan.py", "test_mrgan.py"],
 ]
 
 

@@ -79,6 +79,7 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.trainers.unrolling.unrolled_parameters,
     keras_lipschitz.layers.MultiGeneratorDense,
     keras_lipschitz.losses.MultiGeneratorLoss,
+    keras_lipschitz.trainers.ModeRegularizedGAN,
 ]
 # Tools with no paper behind them: their examples must run all the same.
 EXAMPLE_OBJECTS = [

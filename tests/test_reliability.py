@@ -289,6 +289,7 @@ def _models_with_every_layer():
                                                  virtual_batch_reference=4), RNG.normal(size=(4, 2))),
         "ebgan": (_remedies_gan("ebgan", autoencoder_code_dim=3), RNG.normal(size=(4, 2))),
         "madgan": (_remedies_gan("madgan", num_generators=2), RNG.normal(size=(4, 2))),
+        "mrgan": (_remedies_gan("mrgan"), RNG.normal(size=(4, 2))),
     }
 
 

@@ -305,7 +305,7 @@ class GAN(keras.Model):
         # Both optimizers own their slots before fit traces the step, as
         # tf.distribute needs (see docs/trainers.md).
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.g_optimizer.build(self._generator_trainable_variables())
         super().compile(optimizer=OptimizerPair(self.d_optimizer, self.g_optimizer), **kwargs)
         # Only the metrics that mean something for this GAN.
         names = ["d_loss", "g_loss", "wasserstein_estimate"]
@@ -313,8 +313,7 @@ class GAN(keras.Model):
             names.append("penalty")
         if self.drift_weight:
             names.append("drift")
-        if self.pulling_away_weight:
-            names.append("pulling_away")
+        names += self._generator_term_names()
         if auxiliary:
             names += ["d_classifier_loss", "g_classifier_loss"]
         if self.generator.losses:
@@ -631,9 +630,24 @@ class GAN(keras.Model):
             with InheritingScope(zip(critic_variables, values)):
                 return self._scores(fake, labels, training=True)
 
+    def _generator_trainable_variables(self):
+        """What the generator step updates (a subclass may add its own networks, e.g. MRGAN's encoder)."""
+        return self.generator.trainable_variables
+
+    def _generator_term_names(self):
+        """The names of `_generator_terms`, logged."""
+        return ["pulling_away"] if self.pulling_away_weight else []
+
+    def _generator_terms(self, fake, real, labels):
+        """Named terms added to the generator's loss: EBGAN's pulling-away term when compiled with one."""
+        if self._codes is None:
+            return {}
+        return {"pulling_away": gan_penalties.pulling_away_term(self._codes(fake, training=True),
+                                                                weight=self.pulling_away_weight)}
+
     def _generator_step(self, real, labels):
         latents = self._latents(ops.shape(real)[0])
-        generator_variables = self.generator.trainable_variables
+        generator_variables = self._generator_trainable_variables()
 
         def generator_loss(tape):
             fake = self._augmented(self.generator(_inputs(latents, labels), training=True))
@@ -643,10 +657,9 @@ class GAN(keras.Model):
             if self.classifier_loss is not None:
                 logs["g_classifier_loss"] = self.classifier_loss.generator_loss(fake_classes, labels)
                 g_loss += logs["g_classifier_loss"]
-            if self._codes is not None:
-                logs["pulling_away"] = gan_penalties.pulling_away_term(self._codes(fake, training=True),
-                                                                       weight=self.pulling_away_weight)
-                g_loss += logs["pulling_away"]
+            for name, value in self._generator_terms(fake, real, labels).items():
+                logs[name] = value
+                g_loss += value
             regularization_losses = self.generator.losses
             if regularization_losses:
                 logs["g_regularization"] = _regularization(regularization_losses)

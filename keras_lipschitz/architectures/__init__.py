@@ -1,6 +1,7 @@
 """Small, paper-faithful generator and discriminator architectures."""
 
 from keras_lipschitz.architectures.autoencoder import autoencoder_discriminator
+from keras_lipschitz.architectures.autoencoder import encoder
 from keras_lipschitz.architectures.biggan import biggan_generator
 from keras_lipschitz.architectures.dcgan import dcgan_discriminator
 from keras_lipschitz.architectures.dcgan import dcgan_generator
@@ -19,6 +20,7 @@ __all__ = [
     "biggan_generator",
     "dcgan_discriminator",
     "dcgan_generator",
+    "encoder",
     "mlp_discriminator",
     "mlp_generator",
     "radford_discriminator",

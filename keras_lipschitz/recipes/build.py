@@ -44,6 +44,10 @@ def build(settings, sample_shape, num_classes=None, seed=0):
     if isinstance(generator, architectures.ProgressiveGenerator) and settings["fade_images"]:
         schedule = trainers.GrowthSchedule(generator.levels, settings["fade_images"], settings["stable_images"])
         gan = trainers.ProgressiveGAN(generator, critic, schedule=schedule, **options)
+    elif settings["geometric_weight"] or settings["mode_weight"]:
+        encoder = architectures.encoder(sample_shape, settings["latent_dim"], units=settings["units"])
+        gan = trainers.ModeRegularizedGAN(generator, critic, encoder, geometric_weight=settings["geometric_weight"],
+                                          mode_weight=settings["mode_weight"], **options)
     else:
         gan = trainers.GAN(generator, critic, **options)
     return gan, compile_arguments(settings, conditional=num_classes is not None)
@@ -110,6 +114,10 @@ def _check_architecture_options(settings, num_classes):
                                              or settings["minibatch_kernels"] or architecture == "progressive"):
         raise ValueError("The autoencoder critic (autoencoder_code_dim) is unconditional and takes single samples: "
                          "not with --conditional, packing, minibatch_kernels or the progressive architecture.")
+    if (settings["geometric_weight"] or settings["mode_weight"]) and (num_classes is not None
+                                                                      or architecture == "progressive"):
+        raise ValueError("MRGAN's regularizers (geometric_weight, mode_weight) apply to unconditional GANs, not with "
+                         "--conditional or the progressive architecture.")
     if not isinstance(settings["num_generators"], int) or settings["num_generators"] < 1:
         raise ValueError(f"num_generators must be an integer >= 1, got {settings['num_generators']!r}.")
     if settings["num_generators"] > 1 and (architecture not in ("mlp", "dcgan", "radford") or num_classes is not None

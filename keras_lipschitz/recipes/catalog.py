@@ -21,6 +21,8 @@ _IMAGES = dict(
     energy_margin=1.0,
     pulling_away_weight=0.0,
     num_generators=1,
+    geometric_weight=0.0,
+    mode_weight=0.0,
     generator_spectral_normalization=False,
     attention_divisor=0,
     orthogonal_regularization=0.0,
@@ -194,6 +196,17 @@ RECIPES = {
             base=dict(_GAN, loss="multi_generator", num_generators=4),
             by_data={"points": dict(_GAN_POINTS)},
             reasons={"points": "the GAN recipe's mixture settings, k = 4 (not tuned)"},
+        ),
+        Recipe(
+            name="mrgan",
+            title="MRGAN (regularized GAN)",
+            paper="Che, Li, Jacob, Bengio, Li, ICLR 2017, sec. 3.1-3.2 (an encoder E; geometric d(x, G(E(x))) and mode "
+                  "log D(G(E(x))) regularizers in G's and E's loss)",
+            constraint="none",
+            # Weights chosen here (not tuned), for mean squared distances.
+            base=dict(_GAN, geometric_weight=0.2, mode_weight=0.4),
+            by_data={"points": dict(_GAN_POINTS)},
+            reasons={"points": "the GAN recipe's mixture settings, with an MLP encoder"},
         ),
         Recipe(
             name="pacgan",

@@ -31,6 +31,9 @@ SETTINGS = {
     "pulling_away_weight": "lambda_PT of EBGAN's pulling-away term on the generated samples' codes (0: none)",
     "num_generators": "MAD-GAN: k generators sharing all but their first layer, and a critic with k + 1 logits "
                       "(loss multi_generator; 1: one generator)",
+    "geometric_weight": "MRGAN: lambda_1 of the geometric regularizer E_x[d(x, G(E(x)))] with an encoder E (0 and "
+                        "mode_weight 0: no encoder)",
+    "mode_weight": "MRGAN: lambda_2 of the mode regularizer E_x[-log D(G(E(x)))]",
     "generator_spectral_normalization": "wrap the generator's layers in SpectralNormalization (SAGAN, BigGAN)",
     "attention_divisor": "self-attention in G and D at the feature maps of image_size / divisor (0: none)",
     "orthogonal_regularization": "beta of BigGAN's orthogonal regularization of G's weights (0: none)",
