@@ -81,3 +81,27 @@ def test_one_generator_exports_alone(tmp_path):
     report = export_generator(chosen, tmp_path / "one", formats=("saved_model", "tflite"), quantizations=("float32",))
     assert report["max_abs_difference"]["saved_model"] <= 1e-5
     assert max(report["max_abs_difference"].values()) <= 1e-4
+
+
+@tensorflow_only
+def test_export_command_exports_the_chosen_generator(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import tensorflow as tf
+
+    gan, _ = build.build(recipes.get("madgan").settings("grid25", units=16), (2,), seed=0)
+    gan.generator.save(tmp_path / "generator.keras")
+    command = [sys.executable, "-m", "keras_lipschitz.export.command", f"--model={tmp_path}",
+               f"--output_dir={tmp_path / 'out'}", "--formats=saved_model", "--generator_index=2"]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    z = RNG.normal(size=(5, 2)).astype("float32")
+    served = tf.saved_model.load(str(tmp_path / "out" / "saved_model")).signatures["serve"](tf.constant(z))
+    np.testing.assert_allclose(next(iter(served.values())).numpy(), np.array(select_generator(gan.generator, 2)(z)),
+                               rtol=1e-5, atol=1e-6)
+    bad = subprocess.run([*command[:-1], "--generator_index=9", "--overwrite"], cwd=tmp_path, env=environment,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "--generator_index: index must be in [0, 4)" in bad.stderr
