@@ -785,17 +785,11 @@ def _codes_model(discriminator):
 def _unrolling(steps, optimizer_name, penalty, augment, d_optimizer):
     """The checked `(unrolled_steps, unrolled_optimizer)` of `compile`."""
     _validation.check_non_negative_integer("unrolled_steps", steps, hint="5 or 10 in Metz et al. 2017; 0: none")
-    if optimizer_name not in unrolling.UNROLLED_OPTIMIZERS:
-        raise ValueError(f"unrolled_optimizer must be one of {', '.join(unrolling.UNROLLED_OPTIMIZERS)}, got "
-                         f"{optimizer_name!r}.")
+    unrolling.check_unrollable(optimizer_name, d_optimizer if steps else None, argument="unrolled_optimizer")
     if steps and (penalty is not None or augment):
         raise ValueError("unrolled_steps > 0 unrolls the critic's loss without a penalty or DiffAugment (their "
                          "unrolled gradients would need third derivatives); drop penalty/augment or set "
                          "unrolled_steps=0.")
-    inner = getattr(d_optimizer, "inner_optimizer", d_optimizer)
-    if steps and optimizer_name == "adam" and not isinstance(inner, keras.optimizers.Adam):
-        raise ValueError(f"unrolled_optimizer='adam' continues the critic's Adam; its optimizer is "
-                         f"{type(inner).__name__}: use unrolled_optimizer='sgd'.")
     return steps, optimizer_name
 
 

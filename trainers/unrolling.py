@@ -55,14 +55,24 @@ def unrolled_parameters(objective, variables, optimizer, steps, method="adam"):
         Metz, Poole, Pfau, Sohl-Dickstein, "Unrolled Generative Adversarial
         Networks", ICLR 2017, eq. 3-6.
     """
-    if method not in UNROLLED_OPTIMIZERS:
-        raise ValueError(f"Unknown unrolled optimizer {method!r}; use one of {', '.join(UNROLLED_OPTIMIZERS)}.")
+    check_unrollable(method, optimizer)
     optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's own
     parameters = [variable.value for variable in variables]
     update = _adam_update(optimizer, variables) if method == "adam" else _sgd_update(optimizer)
     for step in range(steps):
         parameters = update(step, parameters, _gradients(objective, parameters))
     return parameters
+
+
+def check_unrollable(method, optimizer=None, argument="method"):
+    """Raises a ValueError unless `method` is known and, given the critic's `optimizer`, can unroll it:
+    `"adam"` continues an Adam optimizer (amsgrad off). `argument` names the setting in the message."""
+    if method not in UNROLLED_OPTIMIZERS:
+        raise ValueError(f"{argument} must be one of {', '.join(UNROLLED_OPTIMIZERS)}, got {method!r}.")
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    if optimizer is not None and method == "adam" and (not isinstance(inner, keras.optimizers.Adam) or inner.amsgrad):
+        raise ValueError(f"{argument}='adam' continues the critic's Adam optimizer (amsgrad off); the critic's "
+                         f"optimizer is {type(inner).__name__}: use {argument}='sgd'.")
 
 
 def _gradients(objective, parameters):
@@ -86,9 +96,6 @@ def _sgd_update(optimizer):
 
 def _adam_update(optimizer, variables):
     """Keras' `Adam.update_step`, as a function of tensors, starting from the optimizer's moments and step."""
-    if not isinstance(optimizer, keras.optimizers.Adam) or optimizer.amsgrad:
-        raise ValueError(f"Unrolling with method='adam' continues the critic's Adam optimizer (amsgrad off); the "
-                         f"critic's optimizer is {type(optimizer).__name__}. Use method='sgd' for other optimizers.")
     slots = [optimizer._get_variable_index(variable) for variable in variables]
     state = {"m": [optimizer._momentums[i].value for i in slots], "v": [optimizer._velocities[i].value for i in slots]}
     learning_rate = _learning_rate(optimizer)
