@@ -386,12 +386,16 @@ class GAN(keras.Model):
         if first == len(x):
             raise ValueError(f"validation_split={fraction} holds out no sample of {len(x)}.")
         held_out = x[first:] if y is None else (x[first:], np.asarray(y)[first:])
-        critic_batch = (batch_size or 32 * self.d_steps) // self.d_steps
+        critic_batch = self._array_batch_size(batch_size) // self.d_steps
         validation = backend.batched_arrays(held_out, critic_batch, shuffle=False, drop_remainder=False)
         return x[:first], None if y is None else np.asarray(y)[:first], validation
 
+    def _array_batch_size(self, batch_size):
+        """The samples per step `fit` takes from arrays: `batch_size`, or Keras' 32 per critic step."""
+        return batch_size or 32 * self.d_steps
+
     def _array_dataset(self, samples, batch_size, shuffle):
-        batch_size = batch_size or 32 * self.d_steps
+        batch_size = self._array_batch_size(batch_size)
         length = len(samples[0]) if isinstance(samples, tuple) else len(samples)
         if batch_size % self.d_steps:
             raise ValueError(

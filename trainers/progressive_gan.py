@@ -138,7 +138,7 @@ class ProgressiveGAN(GAN):
     def _real_samples(self, real):
         """Real images at the level's resolution, blended while fading as the generated ones are, at full size."""
         upsample, downsample = self.generator.upsample, self.discriminator.downsample
-        shrink = self.generator.levels - 1 - self.generator.level
+        shrink = self.generator.doublings_to_full_size
         for _ in range(shrink):
             real = downsample(real)
         if self.generator.fading:
@@ -172,7 +172,7 @@ def _batch_size(x, batch_size, gan):
         first = x[0]
         size = len(first[0] if isinstance(first, tuple) else first)
     else:
-        size = batch_size or 32 * gan.d_steps
+        size = gan._array_batch_size(batch_size)
     if size is None:
         raise ValueError("ProgressiveGAN counts images by the batch: give a dataset batched with a static size "
                          "(drop_remainder=True).")

@@ -64,6 +64,11 @@ class _Progressive(keras.Model):
     def resolution(self):
         return 4 * 2**self.level
 
+    @property
+    def doublings_to_full_size(self):
+        """How many 2x resamplings separate the level's resolution from `image_size`."""
+        return self.levels - 1 - self.level
+
     # The shapes GAN checks, as a functional model has them.
     @property
     def inputs(self):
@@ -155,7 +160,7 @@ class ProgressiveGenerator(_Progressive):
         image = self.to_rgb[self.level](features)
         if self.fading:
             image = self.fade_in([self.upsample(self.to_rgb[self.level - 1](previous)), image], alpha=alpha)
-        for _ in range(self.levels - 1 - self.level):
+        for _ in range(self.doublings_to_full_size):
             image = self.upsample(image)
         return image
 
@@ -234,7 +239,7 @@ class ProgressiveDiscriminator(_Progressive):
         self(keras.Input((image_size, image_size, channels)))
 
     def call(self, images):
-        for _ in range(self.levels - 1 - self.level):
+        for _ in range(self.doublings_to_full_size):
             images = self.downsample(images)
         features = self.from_rgb[self.level](images)
         if self.level > 0:
