@@ -88,7 +88,7 @@ def train_mixture(name, recipe, seed, plot_directory):
     visualization.save_png(pixels, plot_directory / f"{name}_{recipe}_{seed}.png")
     print(f"  {name}, {recipe}, seed {seed}: {summary}, KL {quality['reverse_kl']:.3f}, "
           f"{timing['wall_seconds']:.0f} s", flush=True)
-    return {**quality, **timing, **settings}
+    return {**quality, **timing, **settings, "seed": seed}
 
 
 def side_by_side(paths, path):
@@ -142,20 +142,58 @@ DIGITS_COLUMNS = (("classes", "classes", ".1f"), ("class_kl", "class KL", ".3f")
                   ("cpu_seconds", "CPU s", ".0f"))
 
 
-def print_merged_digits(paths):
-    """The digits table of several result files, one row per recipe, the runs of every file by seed."""
+def print_mixture_header(name, seeds):
+    print(f"\n{name}: 2,500 samples; mean +- standard error over {seeds}")
+    header = (f"{'recipe':<20}{'modes':>14}{'% high quality':>18}{'reverse KL':>16}{'max CPU s':>11}"
+              f"{'max wall s':>11}")
+    print(header)
+    print("-" * len(header))
+
+
+def print_mixture_row(recipe, runs):
+    modes = _mean_se([run["modes"] for run in runs])
+    quality = _mean_se([100 * run["high_quality"] for run in runs])
+    kl = _mean_se([run["reverse_kl"] for run in runs])
+    cpu = max(run["cpu_seconds"] for run in runs)
+    wall = max(run["wall_seconds"] for run in runs)
+    label = ("ref. " if recipe == "plain_wgan_gp" else "ours ") + recipe
+    print(f"{label:<20}{modes[0]:>8.1f} +-{modes[1]:>4.1f}{quality[0]:>11.1f} +-{quality[1]:>4.1f}"
+          f"{kl[0]:>10.3f} +-{kl[1]:>5.3f}{cpu:>11.0f}{wall:>11.0f}")
+
+
+def print_published_rows(name):
+    for row, (modes, quality) in PUBLISHED[name].items():
+        print(f"{row + ' (published)':<20}{modes:>14.1f}{quality:>18.1f}{'-':>16}{'-':>11}{'-':>11}")
+
+
+def print_merged(paths):
+    """The tables of several result files (seeds run as separate processes), the runs of every file by seed."""
     import json
 
     by_seed = {}
     for path in paths:
         for key, runs in json.loads(pathlib.Path(path).read_text())["runs"].items():
-            if key.startswith("digits:"):
-                for run in runs:
-                    by_seed.setdefault(key.split(":", 1)[1], {})[run["seed"]] = run
-    rows = {recipe: [runs[seed] for seed in sorted(runs)] for recipe, runs in by_seed.items()}
-    for recipe, runs in rows.items():
-        print(f"{recipe}: seeds {sorted(by_seed[recipe])}")
-    print_digits_table(rows, next(iter(rows.values()))[0]["fid_real_vs_real"])
+            for run in runs:
+                by_seed.setdefault(key, {})[run["seed"]] = run
+    rows = {key: [runs[seed] for seed in sorted(runs)] for key, runs in by_seed.items()}
+    for key, runs in rows.items():
+        seeds = ", ".join(f"{run['seed']}: {_per_seed(run)}" for run in runs)
+        print(f"{key}: {seeds}")
+    for name in dict.fromkeys(key.split(":")[0] for key in rows if not key.startswith("digits:")):
+        print_mixture_header(name, "the seeds above")
+        for key, runs in rows.items():
+            if key.startswith(f"{name}:"):
+                print_mixture_row(key.split(":", 1)[1], runs)
+        print_published_rows(name)
+    digits = {key.split(":", 1)[1]: runs for key, runs in rows.items() if key.startswith("digits:")}
+    if digits:
+        print_digits_table(digits, next(iter(digits.values()))[0]["fid_real_vs_real"])
+
+
+def _per_seed(run):
+    if "modes" in run:
+        return f"{run['modes']} modes / {100 * run['high_quality']:.1f}%"
+    return f"class KL {run['class_kl']:.3f} / FID {run['fid']:.2f}"
 
 
 def print_digits_table(rows, floor):
@@ -202,37 +240,25 @@ def main():
     parser.add_argument("--plots", default=str(pathlib.Path(__file__).parent / "results" / "quality_plots"),
                         help="folder for a scatter plot of each mixture run's samples")
     parser.add_argument("--merge", nargs="+", default=None,
-                        help="print the digits table of these result files together (seeds run as separate "
-                             "processes) instead of training; a later file's runs of a recipe and seed win")
+                        help="print the tables of these result files together (seeds run as separate processes) "
+                             "instead of training; a later file's runs of a recipe and seed win")
     args = parser.parse_args()
     if args.merge:
-        print_merged_digits(args.merge)
+        print_merged(args.merge)
         return
 
     results = {"benchmark": "sample_quality", **_harness.environment(), "runs": {}}
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     plots = pathlib.Path(args.plots)
     for name in filter(None, args.mixtures.split(",")):
-        print(f"\n{name}: 2,500 samples; mean +- standard error over {args.seeds} seeds")
-        header = (f"{'recipe':<20}{'modes':>14}{'% high quality':>18}{'reverse KL':>16}{'max CPU s':>11}"
-                  f"{'max wall s':>11}")
-        print(header)
-        print("-" * len(header))
+        print_mixture_header(name, f"{args.seeds} seeds")
         names = list(filter(None, args.recipes.split(",")))
         for recipe in names:
             runs = [train_mixture(name, recipe, seed, plots) for seed in seeds]
             results["runs"][f"{name}:{recipe}"] = runs
             _harness.write_json(results, args.output)  # keep what is done if a later run fails
-            modes = _mean_se([run["modes"] for run in runs])
-            quality = _mean_se([100 * run["high_quality"] for run in runs])
-            kl = _mean_se([run["reverse_kl"] for run in runs])
-            cpu = max(run["cpu_seconds"] for run in runs)
-            wall = max(run["wall_seconds"] for run in runs)
-            label = ("ref. " if recipe == "plain_wgan_gp" else "ours ") + recipe
-            print(f"{label:<20}{modes[0]:>8.1f} +-{modes[1]:>4.1f}{quality[0]:>11.1f} +-{quality[1]:>4.1f}"
-                  f"{kl[0]:>10.3f} +-{kl[1]:>5.3f}{cpu:>11.0f}{wall:>11.0f}")
-        for row, (modes, quality) in PUBLISHED[name].items():
-            print(f"{row + ' (published)':<20}{modes:>14.1f}{quality:>18.1f}{'-':>16}{'-':>11}{'-':>11}")
+            print_mixture_row(recipe, runs)
+        print_published_rows(name)
         if names and seeds:
             panels = [plots / f"{name}_{recipe}_{seeds[0]}.png" for recipe in names]
             print(f"plots: {side_by_side(panels, plots / f'{name}.png')}")

@@ -30,7 +30,7 @@ def test_settings_resolve_recipe_then_kind_then_dataset_then_overrides():
     assert (grid["architecture"], grid["steps"], grid["batch_size"], grid["d_learning_rate"]) == ("mlp", 12000, 256,
                                                                                                   1e-3)
     ring = sngan.settings("ring8")  # then ring8's own
-    assert (ring["steps"], ring["critic_depth"], ring["d_learning_rate"], ring["units"]) == (16000, 2, 5e-4, 256)
+    assert (ring["steps"], ring["critic_depth"], ring["d_learning_rate"], ring["units"]) == (20000, 2, 5e-4, 256)
     overridden = sngan.settings("ring8", steps=10, critic_depth=None)
     assert overridden["steps"] == 10 and overridden["critic_depth"] == 2  # None leaves the recipe's value
     assert set(overridden) == set(recipes.SETTINGS)
@@ -68,7 +68,7 @@ def test_build_makes_what_the_settings_say():
     assert gan.generator.layers[1].units == 256 and gan.latent_dim == 2 and gan.ema_decay == 0.999
     schedule = arguments["d_optimizer"]._learning_rate
     assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
-    assert (schedule.initial_learning_rate, schedule.decay_steps) == (5e-4, 16000)
+    assert (schedule.initial_learning_rate, schedule.decay_steps) == (5e-4, 20000)
     wgan, _ = build.build(recipes.get("wgan").settings("digits"), (8, 8, 1), seed=0)
     assert all(isinstance(variable.constraint, ClipConstraint) and variable.constraint.clip_value == 0.01
                for variable in wgan.discriminator.trainable_variables)
