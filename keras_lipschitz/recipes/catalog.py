@@ -128,8 +128,8 @@ RECIPES = {
             by_data={"points": dict(architecture="mlp", latent_dim=2),
                      "digits": dict(d_learning_rate=1e-4, g_learning_rate=1e-4, steps=3000)},
             reasons={"points": "2-D data: MLPs with a 2-D latent (not tuned)",
-                     "digits": "RMSprop 1e-4 over 3,000 steps: class KL 0.038 +- 0.004 and FID 11.4 over 3 seeds (the "
-                               "paper's 5e-5 over 2,000: 0.075 +- 0.008, FID 26.3)"},
+                     "digits": "RMSprop 1e-4 over 3,000 steps: class KL 0.037 +- 0.003 and FID 11.9 over 3 seeds (the "
+                               "paper's 5e-5 over 2,000: 0.075 +- 0.008, FID 26.3), docs/benchmarks.md"},
         ),
         Recipe(
             name="dcgan",
@@ -138,12 +138,13 @@ RECIPES = {
             constraint="none (batch normalization in G and D, except D's input layer and G's output)",
             base=dict(_IMAGES, architecture="radford", loss="non_saturating", optimizer="adam", beta_1=0.5,
                       beta_2=0.999, d_learning_rate=2e-4, g_learning_rate=2e-4),
-            # Digits, seeds 0-2: 2,000 steps left class KL 0.049 +- 0.010 (seed 2: 0.065), FID 16.8.
+            # Digits, seeds 0-2, TensorFlow's default threads: 2,000 steps left class KL 0.049 +- 0.010 (seed 2: 0.065),
+            # FID 16.8; 3,000 steps 0.040 +- 0.008, FID 11.6.
             by_data={"points": dict(_MIXTURES, d_learning_rate=1e-3, g_learning_rate=1e-3, steps=12000),
                      "digits": dict(steps=3000)},
             reasons={"points": "2-D data has no convolutions: the GAN recipe's mixture MLPs",
-                     "digits": "3,000 steps: class KL 0.040 +- 0.008 and FID 11.6 over 3 seeds (2,000: 0.049, one "
-                               "seed at 0.065; FID 16.8)"},
+                     "digits": "3,000 steps: class KL 0.033 +- 0.004 and FID 11.3 over 3 seeds (2,000: 0.052 +- "
+                               "0.004, FID 15.8), docs/benchmarks.md"},
         ),
         Recipe(
             name="gan",
@@ -152,11 +153,12 @@ RECIPES = {
             constraint="none",
             base=_GAN,
             # Digits, seed 0: batch 64 left class KL 0.058; TTUR (D 4e-4, G 1e-4) 0.290; EMA 0.9995 the same as
-            # 0.999 (the EMA's warm-up rule caps the decay at 0.991 over 1,000 steps).
+            # 0.999 (the EMA's warm-up rule caps the decay at 0.991 over 1,000 steps). Batch 128, seeds 0-2: 0.041
+            # +- 0.001 with TensorFlow's default threads, 0.047 +- 0.007 with the benchmark's one (seed 2: 0.061).
             by_data={"points": _GAN_POINTS, "digits": dict(batch_size=128)},
             reasons={"points": "the SNGAN mixture settings: 23.2 grid25 modes, 7.6 ring8 modes (targets not met)",
-                     "digits": "batch 128: class KL 0.041 +- 0.001 and FID 11.6 over 3 seeds (batch 64: 0.060 +- "
-                               "0.007, FID 15.3)"},
+                     "digits": "batch 128: class KL 0.047 +- 0.007 and FID 12.8 over 3 seeds (batch 64: 0.060 +- "
+                               "0.007, FID 15.3), docs/benchmarks.md"},
         ),
         # The mode-collapse remedies, each the GAN recipe with one change, so a benchmark row against the GAN's
         # measures the remedy alone.
