@@ -156,7 +156,8 @@ RECIPES = {
             # 0.999 (the EMA's warm-up rule caps the decay at 0.991 over 1,000 steps). Batch 128, seeds 0-2: 0.041
             # +- 0.001 with TensorFlow's default threads, 0.047 +- 0.007 with the benchmark's one (seed 2: 0.061).
             by_data={"points": _GAN_POINTS, "digits": dict(batch_size=128)},
-            reasons={"points": "the SNGAN mixture settings: 19.8 grid25 modes, 8.0 ring8 modes at 96.8% over 5 seeds (targets not met)",
+            reasons={"points": "the SNGAN mixture settings: 19.8 grid25 modes, 8.0 ring8 modes at 96.8% over 5 seeds "
+                               "(targets not met)",
                      "digits": "batch 128: class KL 0.047 +- 0.007 and FID 12.8 over 3 seeds (batch 64: 0.060 +- "
                                "0.007, FID 15.3), docs/benchmarks.md"},
         ),
