@@ -123,6 +123,36 @@ def test_growth_schedule_against_its_formula():
         GrowthSchedule(2, 0, 10)
 
 
+def _phases_by_stepping(schedule, batch, steps):
+    """The phase of each step, counted one step at a time: a step belongs to the phase of the images seen before
+    it and shows its level's batch."""
+    seen, phases = 0, []
+    for _ in range(steps):
+        level, fading, start = schedule.phase_of(seen)
+        phases.append((level, fading, start))
+        seen += schedule.batch_sizes[level] if schedule.batch_sizes else batch
+    return phases
+
+
+@pytest.mark.parametrize("batch_sizes", [None, (64, 32, 8), (16, 48, 24)])
+def test_growth_schedule_in_steps_against_stepping_through_it(batch_sizes):
+    schedule = GrowthSchedule(levels=3, fade_images=100, stable_images=300, batch_sizes=batch_sizes)
+    stepped = _phases_by_stepping(schedule, 64, 200)
+    for step in range(200):
+        level, fading, first_step, seen, first_image = schedule.phase_at_step(step, 64)
+        assert (level, fading, first_image) == stepped[step], step
+        assert stepped[first_step] == stepped[step] and (first_step == 0 or stepped[first_step - 1] != stepped[step])
+        assert seen == sum(schedule.batch_size(phase[0], 64) for phase in stepped[:first_step])
+    if batch_sizes is None:  # one batch: a phase starts at the first step after its first image
+        assert [phase[2] for phase in schedule.phases_in_steps(64)] == [math.ceil(start / 64) for *_, start in
+                                                                        schedule.phases()]
+    assert GrowthSchedule.from_config(schedule.get_config()).batch_sizes == batch_sizes
+    assert GrowthSchedule(3, 100, 300, batch_sizes="64, 32,8").batch_sizes == (64, 32, 8)
+    for wrong in [(64, 32), (64, 0, 8), (64, 2.5, 8), "64,x,8"]:
+        with pytest.raises(ValueError, match="one integer >= 1 per level"):
+            GrowthSchedule(3, 100, 300, batch_sizes=wrong)
+
+
 def test_drift_penalty_is_its_closed_form():
     logits = RNG.normal(size=(6, 1)).astype("float32")
     assert float(drift_penalty(logits)) == pytest.approx(0.001 * np.mean(logits**2), rel=1e-6)
@@ -134,10 +164,10 @@ IMAGES = np.random.default_rng(1).uniform(-1, 1, size=(8 * 12, 8, 8, 1)).astype(
 SCHEDULE = GrowthSchedule(levels=2, fade_images=32, stable_images=32)
 
 
-def _progressive_gan():
+def _progressive_gan(schedule=SCHEDULE):
     keras.utils.set_random_seed(0)
     gan = ProgressiveGAN(ProgressiveGenerator(8, 8, filters=(8, 4)), ProgressiveDiscriminator(8, filters=(8, 4)),
-                         latent_dim=8, schedule=SCHEDULE, seed=2, ema_decay=0.9)
+                         latent_dim=8, schedule=schedule, seed=2, ema_decay=0.9)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8),
                 g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99, epsilon=1e-8),
                 loss="wasserstein", penalty="gradient_penalty", drift_weight=0.001)
@@ -186,23 +216,50 @@ def test_growth_under_fit_follows_the_schedule_and_trains_each_level_from_its_fa
         fresh.fit(IMAGES[:48], batch_size=8, shuffle=False, verbose=0)
 
 
+def _alpha(gan):
+    return float(keras.ops.convert_to_numpy(gan.generator.alpha))
+
+
+def test_a_batch_per_level_trains_each_level_on_every_nth_image_and_counts_its_images():
+    # 4x4 at 8 images per step (steps 0-3), the fade-in at 4 (steps 4-11), 8x8 at 4 from step 12.
+    gan = _progressive_gan(GrowthSchedule(levels=2, fade_images=32, stable_images=32, batch_sizes=(8, 4)))
+    phases = _Phases(gan)
+    gan.fit(IMAGES[:48], batch_size=8, shuffle=False, verbose=0, callbacks=[phases])  # steps 0-5
+    assert _alpha(gan) == 4 / 32  # step 5: 4 images into the fade-in
+    gan.fit(IMAGES[48:], batch_size=8, shuffle=False, verbose=0, callbacks=[phases])  # steps 6-11
+    assert phases.seen == [(0, False)] * 4 + [(1, True)] * 8
+    assert _alpha(gan) == 7 * 4 / 32  # step 11: the fade-in's last
+    # Every level at 4 of 8 images is the same training as being given every other image 4 at a time.
+    halved = _progressive_gan(GrowthSchedule(levels=2, fade_images=32, stable_images=32, batch_sizes=(4, 4)))
+    halved.fit(IMAGES, batch_size=8, shuffle=False, verbose=0)
+    given = _progressive_gan()
+    given.fit(IMAGES[::2], batch_size=4, shuffle=False, verbose=0)
+    for a, b in zip(_state(halved), _state(given)):
+        np.testing.assert_array_equal(a, b)
+    wrong = _progressive_gan(GrowthSchedule(levels=2, fade_images=32, stable_images=32, batch_sizes=(8, 4)))
+    with pytest.raises(ValueError, match="give a batch that every level's batch"):
+        wrong.fit(IMAGES, batch_size=6, verbose=0)
+
+
 def _state(gan):
     return [keras.ops.convert_to_numpy(v) for v in checkpoint.state_variables(gan)]
 
 
-def test_resume_mid_fade_is_bit_exact(tmp_path):
-    straight = _progressive_gan()
+@pytest.mark.parametrize("batch_sizes", [None, (8, 4)])
+def test_resume_mid_fade_is_bit_exact(tmp_path, batch_sizes):
+    schedule = GrowthSchedule(levels=2, fade_images=32, stable_images=32, batch_sizes=batch_sizes)
+    straight = _progressive_gan(schedule)
     straight.fit(IMAGES, batch_size=8, shuffle=False, verbose=0)
-    first = _progressive_gan()
+    first = _progressive_gan(schedule)
     first.fit(IMAGES[:48], batch_size=8, shuffle=False, verbose=0)  # 6 steps: mid fade-in
     assert (first.generator.level, first.generator.fading) == (1, True)
     path = checkpoint.save(first, tmp_path / "ckpt-00000006.npz")
-    resumed = _progressive_gan()
+    resumed = _progressive_gan(schedule)
     checkpoint.restore(resumed, path)
     resumed.fit(IMAGES[48:], batch_size=8, shuffle=False, verbose=0)
     for a, b in zip(_state(straight), _state(resumed)):
         np.testing.assert_array_equal(a, b)
-    assert (resumed.generator.level, resumed.generator.fading) == (1, False)
+    assert (resumed.generator.level, resumed.generator.fading) == ((1, False) if batch_sizes is None else (1, True))
 
 
 def test_saved_progressive_gan_reloads_in_its_phase(tmp_path):
@@ -218,16 +275,18 @@ def test_saved_progressive_gan_reloads_in_its_phase(tmp_path):
 
 
 @tensorflow_only
-def test_mirrored_strategy_matches_one_device_across_a_stage_change(two_replicas):
+@pytest.mark.parametrize("batch_sizes", [None, (16, 8)])
+def test_mirrored_strategy_matches_one_device_across_a_stage_change(two_replicas, batch_sizes):
     import tensorflow as tf
 
     models = []
     for strategy in (tf.distribute.get_strategy(), two_replicas):
         with strategy.scope():
-            gan = _progressive_gan()
-        gan.fit(IMAGES, batch_size=16, shuffle=False, verbose=0)  # steps 0-1 4x4, 2-3 fade, 4-5 8x8
+            gan = _progressive_gan(GrowthSchedule(levels=2, fade_images=32, stable_images=32,
+                                                  batch_sizes=batch_sizes))
+        gan.fit(IMAGES, batch_size=16, shuffle=False, verbose=0)  # steps 0-1 4x4, 2-3 fade (by level: 2-5), 4-5 8x8
         models.append(gan)
-    assert (models[1].generator.level, models[1].generator.fading) == (1, False)
+    assert (models[1].generator.level, models[1].generator.fading) == (1, batch_sizes is not None)
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-5)
 
@@ -265,6 +324,12 @@ def test_the_recipe_grows_by_its_settings_and_fade_images_0_trains_the_final_res
     gan, arguments = build.build(settings, (32, 32, 1), seed=0)
     assert isinstance(gan, ProgressiveGAN) and gan.schedule.phases()[-1] == (3, False, 6 * 32000)
     assert arguments["drift_weight"] == 0.001 and arguments["d_optimizer"].epsilon == 1e-8
+    by_level, _ = build.build({**settings, "level_batch_sizes": "64,64,32,16"}, (32, 32, 1), seed=0)
+    assert by_level.schedule.batch_sizes == (64, 64, 32, 16)
+    with pytest.raises(ValueError, match=r"Level 2 \(16x16\) takes 24 images per step from batches of 64"):
+        build.build({**settings, "level_batch_sizes": "64,64,24,16"}, (32, 32, 1), seed=0)
+    with pytest.raises(ValueError, match="level_batch_sizes='64,32' sets the batch of each resolution"):
+        build.build({**settings, "fade_images": 0, "level_batch_sizes": "64,32"}, (32, 32, 1), seed=0)
     flat, _ = build.build({**settings, "fade_images": 0}, (32, 32, 1), seed=0)
     assert not isinstance(flat, ProgressiveGAN)
     assert (flat.generator.level, flat.generator.fading, flat.discriminator.level) == (3, False, 3)

@@ -106,6 +106,22 @@ def test_invalid_flags_get_clear_errors(flags, message):
         train.FLAGS.unparse_flags()
 
 
+def test_level_batch_sizes_reach_the_growth_schedule_and_a_wrong_one_is_refused():
+    from keras_lipschitz.recipes import build
+
+    for given, want in [("64,64,32,16", (64, 64, 32, 16)), ("", None)]:
+        train.FLAGS(["keras-lipschitz-train", "--gan=pggan", "--dataset=fashion_mnist", f"--level_batch_sizes={given}"])
+        try:
+            settings = train._run_settings(train._checked_settings())
+        finally:
+            train.FLAGS.unparse_flags()
+        gan, _ = build.build(settings, (32, 32, 1), seed=0)
+        assert gan.schedule.batch_sizes == want and settings["level_batch_sizes"] == given
+    assert "level_batch_sizes" in train.RECIPE_SETTINGS  # a resumed run keeps its batches
+    with pytest.raises(ValueError, match=re.escape("Level 0 (4x4) takes 48 images per step from batches of 64")):
+        build.build({**settings, "level_batch_sizes": "48,32,32,16"}, (32, 32, 1), seed=0)
+
+
 def test_unknown_choices_are_refused_by_the_flag_parser(tmp_path):
     result = _run("--gan=bigan", cwd=tmp_path)
     assert result.returncode != 0 and "--gan" in result.stderr and "sngan" in result.stderr

@@ -14,8 +14,8 @@ class ProgressiveGAN(GAN):
     """A `GAN` whose networks grow by `schedule` during `fit` (progressive growing of GANs).
 
     The phase (level, fading) of the step about to run is a function of the
-    images seen before it, `train_steps * batch`, so it survives a
-    checkpoint with the step counter: a run resumed anywhere, mid-fade
+    images seen before it, which the schedule counts from the step counter
+    and each level's batch, so it survives a checkpoint with the counter: a run resumed anywhere, mid-fade
     included, continues exactly. Each phase runs its own compiled step with
     static shapes (traced once when the phase begins; the previous phase's
     step is dropped), and `alpha` is computed inside the step from the
@@ -30,6 +30,11 @@ class ProgressiveGAN(GAN):
 
     A compiled call of `steps_per_execution` steps never spans two phases:
     `fit` raises if one would (choose a divisor of the phases' steps).
+
+    With the schedule's `batch_sizes` (a minibatch size per resolution),
+    `fit`'s batch must be a multiple of every level's: a level of batch `b`
+    trains on every (batch / b)-th image of each batch, so the data stream,
+    and with it a resumed run's position, is the same at every level.
 
     Args:
         generator: a `ProgressiveGenerator`.
@@ -75,22 +80,23 @@ class ProgressiveGAN(GAN):
             raise ValueError(f"The generator has {generator.levels} levels, the discriminator "
                              f"{discriminator.levels} and the schedule {self.schedule.levels}; they must agree.")
         super().__init__(generator, discriminator, latent_dim, **kwargs)
-        self._images_per_step = None
+        self._fed_batch = None
         self._steps_done = None
         self._phase = None
         self._phase_function = None
 
     def fit(self, x=None, y=None, batch_size=None, **kwargs):
-        """`GAN.fit`, growing the networks by the schedule (the batch sets the images per step)."""
-        self._images_per_step = _batch_size(x, batch_size, self)
+        """`GAN.fit`, growing the networks by the schedule (each level's step takes the schedule's batch for it
+        from the batch given, or all of it)."""
+        self._fed_batch = _batch_size(x, batch_size, self)
+        self.schedule.check_batch(self._fed_batch, self.d_steps)
         self._steps_done = None
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _CountSteps(self)]
         return super().fit(x, y, batch_size=batch_size, **kwargs)
 
     def phase_at_step(self, step):
-        """`(level, fading, first step of the phase, first image of the phase)` of `step` at this fit's batch."""
-        level, fading, start = self.schedule.phase_of(step * self._images_per_step)
-        return level, fading, -(-start // self._images_per_step), start
+        """`(level, fading, first step, images seen before it, first image)` of the phase of `step` in this fit."""
+        return self.schedule.phase_at_step(step, self._fed_batch)
 
     def make_train_function(self, force=False):
         if self.train_function is not None and not force:
@@ -125,15 +131,15 @@ class ProgressiveGAN(GAN):
         self.test_function = self.predict_function = None
 
     def _train_step(self, data):
-        level, fading, first_step, first_image = self._phase
+        level, fading, first_step, seen, first_image = self._phase
+        batch = self.schedule.batch_size(level, self._fed_batch)
         alpha = ops.ones((), "float32")
         if fading:
-            images = (ops.cast(self.train_steps - first_step, "float32") * self._images_per_step
-                      + float(first_step * self._images_per_step - first_image))
+            images = ops.cast(self.train_steps - first_step, "float32") * batch + float(seen - first_image)
             alpha = ops.clip(images / self.schedule.fade_images, 0.0, 1.0)
         self.generator.alpha.assign(alpha)
         self.discriminator.alpha.assign(alpha)
-        return super()._train_step(data)
+        return super()._train_step(_every_nth_row(data, self._fed_batch // batch))
 
     def _real_samples(self, real):
         """Real images at the level's resolution, blended while fading as the generated ones are, at full size."""
@@ -161,6 +167,18 @@ class _CountSteps(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._gan._steps_done = int(ops.convert_to_numpy(self._gan.train_steps))
+
+
+def _every_nth_row(data, n):
+    """Every `n`-th row of this replica's share of the batch: on any number of replicas whose shares are
+    multiples of `n`, together the same rows as on one device."""
+    if n == 1:
+        return data
+    rows = keras.tree.flatten(data)[0].shape[0]
+    if rows % n:
+        raise ValueError(f"Each replica's {rows} images per step cannot give every {n}-th one: make the level's "
+                         "batch a multiple of the number of replicas.")
+    return keras.tree.map_structure(lambda values: values[::n], data)
 
 
 def _batch_size(x, batch_size, gan):

@@ -72,6 +72,10 @@ flags.DEFINE_integer("fade_images", None, "Override the real images per fade-in 
                      "architecture (pggan); 0 trains the final resolution from the first step (no growth).")
 flags.DEFINE_integer("stable_images", None, "Override the real images per stable phase of the progressive "
                      "architecture before the next resolution fades in.")
+flags.DEFINE_string("level_batch_sizes", None, "Override the progressive architecture's real images per step at "
+                    "each resolution, 4x4 first, e.g. 64,64,32,16 (PGGAN's minibatch per resolution; each must "
+                    "divide --batch_size, which is what the data stream gives per step; '' for --batch_size at "
+                    "every resolution).")
 flags.DEFINE_float("label_smoothing", None, "Override the one-sided label smoothing of the minimax and "
                    "non-saturating losses (e.g. 0.1; Salimans et al. 2016).")
 flags.DEFINE_enum("architecture", "auto", ARCHITECTURES, "Models: auto (the recipe's: mlp for 2-D data, a CNN "
@@ -119,7 +123,8 @@ flags.DEFINE_integer("verbose", 1, "0: silent, 1: progress bar, 2: one line per 
 # Flags that override a recipe setting of the same name (--architecture=auto: the recipe's).
 SETTING_FLAGS = ("loss", "penalty", "penalty_weight", "d_steps", "d_learning_rate", "g_learning_rate", "ema_decay",
                  "ema_start", "architecture", "latent_dim", "steps", "batch_size", "conditional", "truncation",
-                 "label_smoothing", "diffaugment", "fade_images", "stable_images", "packing", "unrolled_steps")
+                 "label_smoothing", "diffaugment", "fade_images", "stable_images", "level_batch_sizes", "packing",
+                 "unrolled_steps")
 # What a resumed run must not change: it shapes the models, the checkpoint's
 # variables or the data stream. Flags, then resolved recipe settings.
 RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "data_fraction", "mixed_precision", "seed")
@@ -127,7 +132,7 @@ RECIPE_SETTINGS = ("architecture", "conditional", "conditioning", "classifier_lo
                    "generator_spectral_normalization", "attention_divisor", "weight_clipping", "loss", "penalty",
                    "d_steps", "optimizer", "learning_rate_schedule", "latent_dim", "shared_embedding_dim", "units",
                    "critic_depth", "g_filters", "d_filters", "batch_size", "ema_decay", "ema_start", "keras_backend",
-                   "fade_images", "stable_images", "packing")
+                   "fade_images", "stable_images", "level_batch_sizes", "packing")
 # Everything else is a setting: a resumed run takes its new value and says so.
 # Learning rates are restored with the optimizers and set again afterwards.
 NOT_RECORDED = ("out_dir", "list_recipes")

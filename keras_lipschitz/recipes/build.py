@@ -42,7 +42,9 @@ def build(settings, sample_shape, num_classes=None, seed=0):
                    ema_decay=settings["ema_decay"] or None, ema_start=settings["ema_start"],
                    truncation=settings["truncation"] or None)
     if isinstance(generator, architectures.ProgressiveGenerator) and settings["fade_images"]:
-        schedule = trainers.GrowthSchedule(generator.levels, settings["fade_images"], settings["stable_images"])
+        schedule = trainers.GrowthSchedule(generator.levels, settings["fade_images"], settings["stable_images"],
+                                           batch_sizes=settings["level_batch_sizes"] or None)
+        schedule.check_batch(settings["batch_size"], settings["d_steps"])
         gan = trainers.ProgressiveGAN(generator, critic, schedule=schedule, **options)
     elif settings["geometric_weight"] or settings["mode_weight"]:
         encoder = architectures.encoder(sample_shape, settings["latent_dim"], units=settings["units"])
@@ -105,6 +107,9 @@ def _check_architecture_options(settings, num_classes):
                          "packs would mix labels, nor the progressive architecture).")
     if num_classes is not None and architecture == "progressive":
         raise ValueError("The progressive architecture is unconditional (PGGAN); drop --conditional.")
+    if settings["level_batch_sizes"] and (architecture != "progressive" or not settings["fade_images"]):
+        raise ValueError(f"level_batch_sizes={settings['level_batch_sizes']!r} sets the batch of each resolution of a "
+                         "growing network: it needs the progressive architecture and fade_images > 0.")
     if not isinstance(settings["minibatch_kernels"], int) or settings["minibatch_kernels"] < 0:
         raise ValueError(f"minibatch_kernels must be an integer >= 0 (0: none), got {settings['minibatch_kernels']!r}.")
     if settings["minibatch_kernels"] and architecture not in ("mlp", "dcgan", "radford"):

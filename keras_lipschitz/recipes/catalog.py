@@ -34,6 +34,7 @@ _IMAGES = dict(
     drift_weight=0.0,
     fade_images=0,
     stable_images=0,
+    level_batch_sizes="",
     adam_epsilon=1e-7,  # Keras' default
     unrolled_steps=0,
     unrolled_optimizer="adam",

@@ -46,6 +46,8 @@ SETTINGS = {
     "fade_images": "progressive architecture: real images per fade-in phase (0: no growth, the final resolution "
                    "from the first step)",
     "stable_images": "progressive architecture: real images per stable phase before the next resolution",
+    "level_batch_sizes": "progressive architecture: real images per step at each resolution from 4x4 up, e.g. "
+                         "64,64,32,16, each dividing batch_size (empty: batch_size at every resolution)",
     "diffaugment": "DiffAugment policies the critic's inputs go through, e.g. color,translation,cutout (empty: none; "
                    "images only)",
     "unrolled_steps": "unrolled GAN: the generator's loss is taken through this many differentiable updates of the "
