@@ -88,11 +88,26 @@ class ProgressiveGAN(GAN):
     def fit(self, x=None, y=None, batch_size=None, **kwargs):
         """`GAN.fit`, growing the networks by the schedule (each level's step takes the schedule's batch for it
         from the batch given, or all of it)."""
-        self._fed_batch = _batch_size(x, batch_size, self)
+        self._fed_batch = self._batch_size_of(x, batch_size)
         self.schedule.check_batch(self._fed_batch, self.d_steps)
         self._steps_done = None
         kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _CountSteps(self)]
         return super().fit(x, y, batch_size=batch_size, **kwargs)
+
+    def _batch_size_of(self, x, batch_size):
+        """Samples per step of what `fit` is given: arrays, a batched `tf.data.Dataset` or a `PyDataset`."""
+        if hasattr(x, "element_spec"):
+            spec = x.element_spec
+            size = (spec[0] if isinstance(spec, tuple) else spec).shape[0]
+        elif isinstance(x, keras.utils.PyDataset):
+            first = x[0]
+            size = len(first[0] if isinstance(first, tuple) else first)
+        else:
+            size = self._array_batch_size(batch_size)
+        if size is None:
+            raise ValueError("ProgressiveGAN counts images by the batch: give a dataset batched with a static size "
+                             "(drop_remainder=True).")
+        return int(size)
 
     def phase_at_step(self, step):
         """`(level, fading, first step, images seen before it, first image)` of the phase of `step` in this fit."""
@@ -179,19 +194,3 @@ def _every_nth_row(data, n):
         raise ValueError(f"Each replica's {rows} images per step cannot give every {n}-th one: make the level's "
                          "batch a multiple of the number of replicas.")
     return keras.tree.map_structure(lambda values: values[::n], data)
-
-
-def _batch_size(x, batch_size, gan):
-    """Samples per step of what `fit` is given: arrays, a batched `tf.data.Dataset` or a `PyDataset`."""
-    if hasattr(x, "element_spec"):
-        spec = x.element_spec
-        size = (spec[0] if isinstance(spec, tuple) else spec).shape[0]
-    elif isinstance(x, keras.utils.PyDataset):
-        first = x[0]
-        size = len(first[0] if isinstance(first, tuple) else first)
-    else:
-        size = gan._array_batch_size(batch_size)
-    if size is None:
-        raise ValueError("ProgressiveGAN counts images by the batch: give a dataset batched with a static size "
-                         "(drop_remainder=True).")
-    return int(size)
