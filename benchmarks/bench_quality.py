@@ -19,6 +19,7 @@ Usage:
 """
 
 import argparse
+import json
 import math
 import os
 import pathlib
@@ -60,16 +61,17 @@ POINT_RECIPES = tuple(name for name in recipes.names()
                       if "points" in recipes.get(name).kinds and not recipes.get(name).base["conditional"])
 
 
-def mixture_recipe(name, recipe):
-    """The settings of `recipe` on mixture `name` (the library's recipe, resolved for that dataset)."""
-    return recipes.get(REFERENCE_RECIPE.get(recipe, recipe)).settings(name)
+def mixture_recipe(name, recipe, **overrides):
+    """The settings of `recipe` on mixture `name` (the library's recipe, resolved for that dataset), with a
+    probe's `overrides`."""
+    return recipes.get(REFERENCE_RECIPE.get(recipe, recipe)).settings(name, **overrides)
 
 
-def train_mixture(name, recipe, seed, plot_directory):
+def train_mixture(name, recipe, seed, plot_directory, overrides=None):
     """Trains `recipe` on mixture `name`, evaluates 2,500 samples and plots fresh ones."""
     keras.utils.set_random_seed(seed)
     source = data.load(name, seed=seed)
-    settings = mixture_recipe(name, recipe)
+    settings = mixture_recipe(name, recipe, **(overrides or {}))
     if recipe == "plain_wgan_gp":
         sample, timing = _timed(_train_plain_wgan_gp, source, seed, settings)
         quality = metrics.mixture_quality(sample(MIXTURE_SAMPLES), source.means, mixtures.STANDARD_DEVIATIONS[name])
@@ -168,8 +170,6 @@ def print_published_rows(name):
 
 def print_merged(paths):
     """The tables of several result files (seeds run as separate processes), the runs of every file by seed."""
-    import json
-
     by_seed = {}
     for path in paths:
         for key, runs in json.loads(pathlib.Path(path).read_text())["runs"].items():
@@ -239,6 +239,9 @@ def main():
     parser.add_argument("--output", default=str(pathlib.Path(__file__).parent / "results" / "quality.json"))
     parser.add_argument("--plots", default=str(pathlib.Path(__file__).parent / "results" / "quality_plots"),
                         help="folder for a scatter plot of each mixture run's samples")
+    parser.add_argument("--overrides", type=json.loads, default={},
+                        help='a probe: recipe settings changed for the mixture runs, as JSON (e.g. \'{"steps": '
+                             '48000}\'); what it finds goes into the recipe, never only into the benchmark')
     parser.add_argument("--merge", nargs="+", default=None,
                         help="print the tables of these result files together (seeds run as separate processes) "
                              "instead of training; a later file's runs of a recipe and seed win")
@@ -254,7 +257,7 @@ def main():
         print_mixture_header(name, f"{args.seeds} seeds")
         names = list(filter(None, args.recipes.split(",")))
         for recipe in names:
-            runs = [train_mixture(name, recipe, seed, plots) for seed in seeds]
+            runs = [train_mixture(name, recipe, seed, plots, args.overrides) for seed in seeds]
             results["runs"][f"{name}:{recipe}"] = runs
             _harness.write_json(results, args.output)  # keep what is done if a later run fails
             print_mixture_row(recipe, runs)
