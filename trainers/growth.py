@@ -83,7 +83,7 @@ class GrowthSchedule:
                                  f"divides, and level batches that d_steps={d_steps} divides.")
 
     def phases_in_steps(self, batch):
-        """`[(level, fading, first step, images seen before it, first image), ...]` in order, when `fit` is given batches of `batch`.
+        """`[(level, fading, first step, images seen before it, first image), ...]` when `fit` gets `batch`.
 
         Each phase runs whole steps of its level's batch until the images
         seen reach the next phase's first image, so a phase may see a few

@@ -15,11 +15,11 @@ class ProgressiveGAN(GAN):
 
     The phase (level, fading) of the step about to run is a function of the
     images seen before it, which the schedule counts from the step counter
-    and each level's batch, so it survives a checkpoint with the counter: a run resumed anywhere, mid-fade
-    included, continues exactly. Each phase runs its own compiled step with
-    static shapes (traced once when the phase begins; the previous phase's
-    step is dropped), and `alpha` is computed inside the step from the
-    counter. All variables exist from the start: a level's layers get zero
+    and each level's batch, so it survives a checkpoint with the counter: a
+    run resumed anywhere, mid-fade included, continues exactly. Each phase
+    runs its own compiled step with static shapes (traced once when the
+    phase begins; the previous phase's step is dropped), and `alpha` is
+    computed inside the step from the counter. All variables exist from the start: a level's layers get zero
     gradients before they are used, so their optimizer slots are still
     fresh (zero) when they start training and the other layers keep theirs
     (Adam's bias correction follows the optimizer's step count, as for any
