@@ -57,6 +57,52 @@ def quality(args, out):
     return {name: image_quality.summarize(value, "cpu") for name, value in runs.items()}, runs
 
 
+def stage_pictures(out, seed, path):
+    """One figure: the progressive run's samples at the end of each phase (upsampled to full size, as the
+    command writes them) and at its last step, then the full-resolution run's at its last step, each titled
+    with its step, resolution and FID."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    panels = []
+    for name in ROWS:
+        run = out / f"{name}-seed{seed}"
+        fids = {row["step"]: row["fid"] for row in json.loads((run / "metrics.json").read_text())}
+        config = json.loads((run / "config.json").read_text())
+        pictures = sorted((run / "samples").glob("samples-*.png"))
+        pictures = pictures if name == "progressive" else pictures[-1:]
+        for picture in pictures:
+            step = int(picture.stem.split("-")[1])
+            size = _resolution_at(config, step) if name == "progressive" else "full"
+            fid = f", FID {fids[step]:.0f}" if step in fids else ""
+            panels.append((Image.open(picture), f"{name}, step {step:,}\n{size}{fid}"))
+    figure, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 3.0), squeeze=False)
+    for axis, (image, title) in zip(axes[0], panels):
+        axis.imshow(image, cmap="gray")
+        axis.set_title(title, fontsize=9)
+        axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _resolution_at(config, step):
+    """"8x8", "16x16 fading in", ... for the phase a progressive run's `step` ended."""
+    from keras_lipschitz import data
+    from keras_lipschitz.trainers import GrowthSchedule
+
+    source = data.load(config["dataset"], image_size=config["image_size"], data_dir=config["data_dir"])
+    levels = source.sample_shape[0].bit_length() - 2  # 4x4 is level 0
+    schedule = GrowthSchedule(levels, config["fade_images"], config["stable_images"],
+                              batch_sizes=config.get("level_batch_sizes") or None)
+    level, fading = schedule.phase_at_step(step - 1, config["batch_size"])[:2]
+    return f"{4 * 2**level}x{4 * 2**level}" + (" fading in" if fading else "")
+
+
 def quality_verdict(rows):
     full, progressive = rows["full_resolution"], rows["progressive"]
     reach = image_quality.seconds_to_reach(progressive, full["fid"][0])
@@ -168,6 +214,7 @@ def main():
                                            zip(row["curve"]["seconds"], row["curve"]["fid"])))
         print("\n" + "\n".join(f"{key}: {value}" for key, value in results["targets"].items()))
         image_quality.plot(rows, out / "fid_per_cpu_second.png", "cpu")
+        print(f"stages: {stage_pictures(out, 0, out / 'stages.png')}")
     if "memory" in parts:
         reports = results["memory"] = memory(args, out)
         growing, flat = reports["progressive"], reports["full_resolution"]
