@@ -76,14 +76,17 @@ def stage_pictures(out, seed, path):
         pictures = pictures if name == "progressive" else pictures[-1:]
         for picture in pictures:
             step = int(picture.stem.split("-")[1])
-            size = _resolution_at(config, step) if name == "progressive" else "full"
+            size = _resolution_at(config, step) if name == "progressive" else "full resolution from step 0"
             fid = f", FID {fids[step]:.0f}" if step in fids else ""
             panels.append((Image.open(picture), f"{name}, step {step:,}\n{size}{fid}"))
-    figure, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 3.0), squeeze=False)
-    for axis, (image, title) in zip(axes[0], panels):
-        axis.imshow(image, cmap="gray")
-        axis.set_title(title, fontsize=9)
+    columns = min(len(panels), 4)
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.7 * rows), squeeze=False)
+    for axis in axes.flat:
         axis.axis("off")
+    for axis, (image, title) in zip(axes.flat, panels):
+        axis.imshow(image, cmap="gray")
+        axis.set_title(title, fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
