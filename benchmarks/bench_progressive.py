@@ -74,9 +74,11 @@ def stage_pictures(out, seed, path):
         config = json.loads((run / "config.json").read_text())
         pictures = sorted((run / "samples").glob("samples-*.png"))
         pictures = pictures if name == "progressive" else pictures[-1:]
+        schedule = _growth_schedule(config) if name == "progressive" else None
         for picture in pictures:
             step = int(picture.stem.split("-")[1])
-            size = _resolution_at(config, step) if name == "progressive" else "full resolution from step 0"
+            size = (_resolution_at(schedule, config["batch_size"], step) if schedule
+                    else "full resolution from step 0")
             fid = f", FID {fids[step]:.0f}" if step in fids else ""
             panels.append((Image.open(picture), f"{name}, step {step:,}\n{size}{fid}"))
     columns = min(len(panels), 4)
@@ -93,16 +95,20 @@ def stage_pictures(out, seed, path):
     return path
 
 
-def _resolution_at(config, step):
-    """"8x8", "16x16 fading in", ... for the phase a progressive run's `step` ended."""
+def _growth_schedule(config):
+    """The growth schedule of a progressive run, from its config.json (the data's size gives the levels)."""
     from keras_lipschitz import data
     from keras_lipschitz.trainers import GrowthSchedule
 
     source = data.load(config["dataset"], image_size=config["image_size"], data_dir=config["data_dir"])
     levels = source.sample_shape[0].bit_length() - 2  # 4x4 is level 0
-    schedule = GrowthSchedule(levels, config["fade_images"], config["stable_images"],
-                              batch_sizes=config.get("level_batch_sizes") or None)
-    level, fading = schedule.phase_at_step(step - 1, config["batch_size"])[:2]
+    return GrowthSchedule(levels, config["fade_images"], config["stable_images"],
+                          batch_sizes=config.get("level_batch_sizes") or None)
+
+
+def _resolution_at(schedule, batch, step):
+    """"8x8", "16x16 fading in", ... for the phase whose last step was `step` - 1."""
+    level, fading = schedule.phase_at_step(step - 1, batch)[:2]
     return f"{4 * 2**level}x{4 * 2**level}" + (" fading in" if fading else "")
 
 

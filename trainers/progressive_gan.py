@@ -19,11 +19,11 @@ class ProgressiveGAN(GAN):
     run resumed anywhere, mid-fade included, continues exactly. Each phase
     runs its own compiled step with static shapes (traced once when the
     phase begins; the previous phase's step is dropped), and `alpha` is
-    computed inside the step from the counter. All variables exist from the start: a level's layers get zero
-    gradients before they are used, so their optimizer slots are still
-    fresh (zero) when they start training and the other layers keep theirs
-    (Adam's bias correction follows the optimizer's step count, as for any
-    variable). During a fade-in the real images are blended as the generated
+    computed inside the step from the counter. All variables exist from the
+    start: a level's layers get zero gradients before they are used, so
+    their optimizer slots are still fresh (zero) when they start training
+    and the other layers keep theirs (Adam's bias correction follows the
+    optimizer's step count, as for any variable). During a fade-in the real images are blended as the generated
     ones are: the level's image with the previous level's, upsampled, by
     alpha. Images go in and out at full resolution (see
     `architectures.ProgressiveGenerator`).
