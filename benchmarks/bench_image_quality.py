@@ -88,7 +88,7 @@ def _evaluator(args):
     from keras_lipschitz.trainers.evaluation import Evaluator
 
     source = data.load(args.dataset, data_dir=args.data_dir)
-    return source, Evaluator(source, num_samples=args.eval_samples, seed=0)
+    return source, Evaluator(source, num_samples=args.eval_samples)
 
 
 def classifier_worker(args):

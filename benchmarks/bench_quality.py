@@ -132,7 +132,7 @@ def train_digits(recipe, seed):
     gan.compile(**compile_arguments, steps_per_execution=settings["steps_per_execution"])
     batches = source.batches(settings["d_steps"] * settings["batch_size"], seed=seed, labels=settings["conditional"])
     _, timing = _timed(lambda: gan.fit(batches, steps_per_epoch=settings["steps"], epochs=1, verbose=0))
-    results = {**Evaluator(source, seed=seed)(gan), **timing, "conditional": settings["conditional"], "seed": seed}
+    results = {**Evaluator(source)(gan), **timing, "conditional": settings["conditional"], "seed": seed}
     print(f"  digits, {recipe}, seed {seed}: {results['classes']} classes, class KL {results['class_kl']:.3f}, "
           f"FID {results['fid']:.2f}, {timing['cpu_seconds']:.0f} CPU s", flush=True)
     return results

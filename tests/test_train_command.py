@@ -47,13 +47,22 @@ def test_trains_evaluates_resumes_and_refuses_another_recipe(tmp_path):
     assert "critic_depth was 3, now 2" in other.stderr  # a recipe setting that follows from --gan
 
 
-def test_conditional_digits_run(tmp_path):
-    result = _run("--conditional", "--steps=4", "--log_every=2", "--eval_every=4", "--batch_size=16",
+def test_conditional_digits_run_is_measured_in_one_feature_space_for_every_seed(tmp_path):
+    from keras_lipschitz import data
+    from keras_lipschitz.trainers.evaluation import Evaluator
+
+    result = _run("--conditional", "--steps=4", "--log_every=2", "--eval_every=4", "--batch_size=16", "--seed=1",
                   "--out_dir=cond", "--verbose=0", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     last = json.loads((tmp_path / "cond" / "metrics.json").read_text())[-1]
     assert last["step"] == 4 and {"fid", "kid", "inception_score", "precision", "recall", "classes"} <= set(last)
     assert last["fid_real_vs_real"] < last["fid"]
+    # The run's seed is 1; its scores are in the features of the classifier of seed 0, whatever the run's seed.
+    digits = data.load("digits")
+    fixed, other = Evaluator(digits, 1000).reference, Evaluator(digits, 1000, classifier_seed=1).reference
+    assert last["fid_real_vs_real"] == pytest.approx(fixed["fid_real_vs_real"], rel=1e-6)
+    assert last["classifier_test_accuracy"] == fixed["classifier_test_accuracy"]
+    assert abs(fixed["fid_real_vs_real"] - other["fid_real_vs_real"]) > 1e-3 * fixed["fid_real_vs_real"]
     grid = np.asarray(Image.open(tmp_path / "cond" / "samples" / "samples-00000004.png"))
     # One row per class (6 samples each), 8 px digits enlarged to 32 px, 2 px borders, a label margin.
     assert grid.shape == (2 + 10 * 34, 14 + 2 + 6 * 34)

@@ -51,10 +51,13 @@ class Evaluator:
         source: a `keras_lipschitz.data.DataSource`.
         num_samples: generated (and real) samples for image metrics.
         inception_weights: path of InceptionV3 weights, for non-digit images.
-        seed: seed of the digits classifier.
+        classifier_seed: seed of the dataset's classifier (its feature space).
+            Not the training run's seed: runs of every seed are measured in
+            one feature space, as with Inception's fixed weights, so their
+            scores can be averaged and compared.
     """
 
-    def __init__(self, source, num_samples=1000, inception_weights=None, seed=0):
+    def __init__(self, source, num_samples=1000, inception_weights=None, classifier_seed=0):
         _validation.check_positive_integer("num_samples", num_samples)
         self.source = source
         self.num_samples = num_samples
@@ -63,11 +66,11 @@ class Evaluator:
         if source.kind == "points":
             return
         if source.name == "digits":
-            self.extractor = metrics.DigitsClassifier(seed=seed)
+            self.extractor = metrics.DigitsClassifier(seed=classifier_seed)
             self.reference["classifier_test_accuracy"] = self.extractor.accuracy
         elif has_own_classifier(source):
             self.extractor = metrics.DatasetClassifier(*source.arrays, source.test_samples, source.test_labels,
-                                                       num_classes=source.num_classes, seed=seed,
+                                                       num_classes=source.num_classes, seed=classifier_seed,
                                                        epochs=IDX_CLASSIFIER_EPOCHS)
             self.reference["classifier_test_accuracy"] = self.extractor.accuracy
         elif inception_weights:

@@ -198,8 +198,6 @@ def _train(settings, out_dir, saved):
         backend.set_threads(settings["threads"])
     _warn_if_slow_precision(settings["mixed_precision"], backend.has_accelerator())
     keras.config.set_dtype_policy(settings["mixed_precision"])
-    keras.utils.set_random_seed(settings["seed"])
-    scope = _distribution_scope(settings)
     # The evaluation measures against the whole dataset (its classifier, its real images), also when training
     # sees a fraction of it: rows of different fractions are then compared in one feature space.
     whole = _load_source(settings)
@@ -207,6 +205,11 @@ def _train(settings, out_dir, saved):
     if settings["conditional"] and source.num_classes is None:
         raise app.UsageError(f"The {settings['gan']} recipe is conditional here and needs labels, and {source.name} "
                              "has none: use a labelled dataset (digits, tfds:mnist, ...) or --noconditional.")
+    # Before the run's seed: a classifier trained here seeds itself (one feature space for runs of every seed),
+    # and what it draws must not change the run's random numbers.
+    evaluator = evaluation.Evaluator(whole, settings["eval_samples"], settings["inception_weights"])
+    keras.utils.set_random_seed(settings["seed"])
+    scope = _distribution_scope(settings)
     checkpoints_dir = out_dir / "checkpoints"
     found = checkpoint.checkpoints(checkpoints_dir)
     done = found[-1][0] if found else 0
@@ -223,7 +226,6 @@ def _train(settings, out_dir, saved):
     # The batches from step `done` on, as an uninterrupted run reads them.
     dataset = source.batches(global_batch, seed=settings["seed"], labels=settings["conditional"], skip_batches=done)
     epochs = -(-settings["steps"] // log_every)
-    evaluator = evaluation.Evaluator(whole, settings["eval_samples"], settings["inception_weights"], settings["seed"])
     saver = checkpoint.GANCheckpoint(checkpoints_dir, every_n_steps=settings["checkpoint_every"],
                                      max_to_keep=settings["max_checkpoints"],
                                      # Restored above already (the step count sets the first epoch).
