@@ -23,10 +23,10 @@ class ProgressiveGAN(GAN):
     start: a level's layers get zero gradients before they are used, so
     their optimizer slots are still fresh (zero) when they start training
     and the other layers keep theirs (Adam's bias correction follows the
-    optimizer's step count, as for any variable). During a fade-in the real images are blended as the generated
-    ones are: the level's image with the previous level's, upsampled, by
-    alpha. Images go in and out at full resolution (see
-    `architectures.ProgressiveGenerator`).
+    optimizer's step count, as for any variable). During a fade-in the real
+    images are blended as the generated ones are: the level's image with
+    the previous level's, upsampled, by alpha. Images go in and out at full
+    resolution (see `architectures.ProgressiveGenerator`).
 
     A compiled call of `steps_per_execution` steps never spans two phases:
     `fit` raises if one would (choose a divisor of the phases' steps).
