@@ -219,11 +219,28 @@ def run_all(jobs, seeds, out, args):
               f"--eval_samples={args.eval_samples}"], out / "classifier.log")
     with futures.ThreadPoolExecutor(args.parallel) as pool:
         results = list(pool.map(lambda job: one(*job), order))
+    kept = {(name, seed): result for (name, seed), result in zip(order, results) if result is not None}
+    check_one_feature_space(kept, out)
     runs = {name: [] for name in names}
-    for (name, _), result in zip(order, results):
-        if result is not None:
-            runs[name].append(result)
+    for (name, _), result in kept.items():
+        runs[name].append(result)
     return {name: value for name, value in runs.items() if value}
+
+
+def check_one_feature_space(kept, out):
+    """Stops when kept results were scored in different feature spaces (another classifier version or seed, kept
+    from an earlier run of the benchmark): their rows would not compare. The classifier's test accuracy and the
+    real-vs-real FID identify the space."""
+    spaces = {}
+    for (name, seed), result in kept.items():
+        final = result["evaluations"][-1]
+        space = (final.get("classifier_test_accuracy"), round(final.get("fid_real_vs_real", float("nan")), 4))
+        spaces.setdefault(space, []).append(f"result-{name}-seed{seed}.json")
+    if len(spaces) > 1:
+        listing = "; ".join(f"classifier accuracy {accuracy}, real-vs-real FID {floor}: {', '.join(files)}"
+                            for (accuracy, floor), files in spaces.items())
+        raise SystemExit(f"The results kept in {out} were scored in {len(spaces)} feature spaces ({listing}). "
+                         "Remove the files of the older space and run again to redo those runs.")
 
 
 def main():

@@ -14,7 +14,8 @@ from keras_lipschitz.data import digits_arrays
 
 
 # Bump when the architecture or training changes: cached classifiers of another version are not reused.
-CLASSIFIER_VERSION = 1
+# 2: seeded by the classifier's own initializers and shuffling, no longer by the process-wide seed.
+CLASSIFIER_VERSION = 2
 
 
 class DatasetClassifier:
@@ -24,9 +25,11 @@ class DatasetClassifier:
     classifier of the dataset itself is the usual feature space. Its
     128-unit penultimate layer gives the features for FID, KID,
     precision/recall and density/coverage, its logits the Inception Score and
-    the class of each generated image. Training is deterministic for a seed;
-    `accuracy` is measured on the dataset's test split. Classifiers of large
-    datasets take minutes to train, so they are cached: saved under
+    the class of each generated image. Training is deterministic for a seed,
+    which seeds only the classifier's initializers and shuffling (the
+    process's random state is left as it was); `accuracy` is measured on the
+    dataset's test split. Classifiers of large datasets take minutes to
+    train, so they are cached: saved under
     `cache_dir`, keyed by a hash of their recipe (architecture version, seed,
     epochs) and of the training data, and loaded when the key matches.
 
@@ -67,12 +70,14 @@ class DatasetClassifier:
             self.model = keras.saving.load_model(cache / f"{key}.keras")
             self.accuracy = float(json.loads((cache / f"{key}.json").read_text())["accuracy"])
             return
-        keras.utils.set_random_seed(seed)
-        self.model = _classifier_network(self.input_shape, self.num_classes)
+        network_seeds, shuffle_seeds = np.random.SeedSequence(seed).spawn(2)
+        self.model = _classifier_network(self.input_shape, self.num_classes, np.random.default_rng(network_seeds))
         classifier = keras.Model(self.model.inputs, self.model.outputs[1])
         classifier.compile(keras.optimizers.Adam(1e-3),
                            keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        classifier.fit(images, labels, batch_size=64, epochs=epochs, verbose=0, shuffle=True)
+        # shuffle=False: the batches' own order is the shuffling (Keras' would draw from Python's `random`).
+        classifier.fit(_ShuffledBatches(images, labels, 64, np.random.default_rng(shuffle_seeds)), epochs=epochs,
+                       shuffle=False, verbose=0)
         self.accuracy = float(classifier.evaluate(test_images, test_labels, verbose=0)[1])
         if cache is not None:
             self._save(cache, key, {"accuracy": self.accuracy, "seed": seed, "epochs": epochs,
@@ -150,16 +155,41 @@ class DigitsClassifier(DatasetClassifier):
         super().__init__(*digits_arrays(), num_classes=10, seed=seed, epochs=epochs, cache_dir=None)
 
 
-def _classifier_network(input_shape, num_classes):
-    """conv 32, conv 64 stride 2 (and conv 128 stride 2 for images of 16 pixels and more), dense 128, logits."""
+def _classifier_network(input_shape, num_classes, rng):
+    """conv 32, conv 64 stride 2 (and conv 128 stride 2 for images of 16 pixels and more), dense 128, logits; each
+    kernel initialized from its own seed drawn from `rng`."""
+    def kernel():
+        return keras.initializers.GlorotUniform(seed=int(rng.integers(2**31 - 1)))
+
     images = keras.Input(input_shape)
-    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(images)
-    x = keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=kernel())(images)
+    x = keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", kernel_initializer=kernel())(x)
     if input_shape[0] >= 16:
-        x = keras.layers.Conv2D(128, 3, strides=2, padding="same", activation="relu")(x)
-    features = keras.layers.Dense(128, activation="relu", name="features")(keras.layers.Flatten()(x))
-    logits = keras.layers.Dense(num_classes, name="logits")(features)
+        x = keras.layers.Conv2D(128, 3, strides=2, padding="same", activation="relu", kernel_initializer=kernel())(x)
+    features = keras.layers.Dense(128, activation="relu", kernel_initializer=kernel(),
+                                  name="features")(keras.layers.Flatten()(x))
+    logits = keras.layers.Dense(num_classes, kernel_initializer=kernel(), name="logits")(features)
     return keras.Model(images, [features, logits])
+
+
+class _ShuffledBatches(keras.utils.PyDataset):
+    """`(images, labels)` in batches, in a new order each epoch drawn from `rng`: the classifier's shuffling is
+    deterministic for its seed without the process-wide seed."""
+
+    def __init__(self, images, labels, batch_size, rng):
+        super().__init__()
+        self.images, self.labels, self.batch_size, self.rng = images, labels, batch_size, rng
+        self.order = self.rng.permutation(len(images))
+
+    def __len__(self):
+        return -(-len(self.images) // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.images[rows], self.labels[rows]
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.images))
 
 
 def _classifier_key(images, labels, num_classes, seed, epochs):
