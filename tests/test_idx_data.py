@@ -129,7 +129,7 @@ def test_data_fraction_is_stratified_seeded_and_a_subset(tmp_path):
             source.fraction(bad)
 
 
-def test_the_datasets_own_classifier_is_cached_and_evaluates_it(tmp_path, monkeypatch):
+def test_the_datasets_own_classifier_is_cached_and_evaluates_it(tmp_path, monkeypatch, capsys):
     from keras_lipschitz.trainers.evaluation import Evaluator
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -142,14 +142,18 @@ def test_the_datasets_own_classifier_is_cached_and_evaluates_it(tmp_path, monkey
     entries = sorted((tmp_path / "cache" / "keras_lipschitz" / "classifiers").iterdir())
     assert [path.suffix for path in entries] == [".json", ".keras"]
     assert all(path.stat().st_mode & 0o044 == 0o044 for path in entries)
+    capsys.readouterr()
     again = metrics.DatasetClassifier(*source.arrays, source.test_samples, source.test_labels, num_classes=10,
-                                      epochs=evaluation.IDX_CLASSIFIER_EPOCHS)
+                                      epochs=evaluation.IDX_CLASSIFIER_EPOCHS, verbose=1)
+    assert capsys.readouterr().out == ""  # loaded from the cache: nothing trains, nothing to say
     for a, b in zip(again(source.test_samples), classifier(source.test_samples)):
         np.testing.assert_array_equal(a, b)
     assert again.accuracy == classifier.accuracy
     # Other data, another key: a second entry.
     metrics.DatasetClassifier(source.arrays[0][:200], source.arrays[1][:200], source.test_samples,
-                              source.test_labels, num_classes=10, epochs=1)
+                              source.test_labels, num_classes=10, epochs=1, verbose=1)
+    said = capsys.readouterr().out
+    assert f"200 images, 1 epoch(s), cached in {tmp_path / 'cache' / 'keras_lipschitz' / 'classifiers'}." in said
     assert len(list((tmp_path / "cache" / "keras_lipschitz" / "classifiers").glob("*.keras"))) == 2
     # Real held-out images score like real images: every class, near the real-vs-real floor.
     results = evaluator(GivenSamples(source.test_samples))

@@ -55,9 +55,11 @@ class Evaluator:
             Not the training run's seed: runs of every seed are measured in
             one feature space, as with Inception's fixed weights, so their
             scores can be averaged and compared.
+        verbose: passed to the dataset's classifier: 0 silent, 1 or 2 show its
+            training (minutes, the first time for a dataset; then cached).
     """
 
-    def __init__(self, source, num_samples=1000, inception_weights=None, classifier_seed=0):
+    def __init__(self, source, num_samples=1000, inception_weights=None, classifier_seed=0, verbose=0):
         _validation.check_positive_integer("num_samples", num_samples)
         self.source = source
         self.num_samples = num_samples
@@ -71,7 +73,7 @@ class Evaluator:
         elif has_own_classifier(source):
             self.extractor = metrics.DatasetClassifier(*source.arrays, source.test_samples, source.test_labels,
                                                        num_classes=source.num_classes, seed=classifier_seed,
-                                                       epochs=IDX_CLASSIFIER_EPOCHS)
+                                                       epochs=IDX_CLASSIFIER_EPOCHS, verbose=verbose)
             self.reference["classifier_test_accuracy"] = self.extractor.accuracy
         elif inception_weights:
             self.extractor = metrics.InceptionFeatures(inception_weights)

@@ -205,9 +205,9 @@ def _train(settings, out_dir, saved):
     if settings["conditional"] and source.num_classes is None:
         raise app.UsageError(f"The {settings['gan']} recipe is conditional here and needs labels, and {source.name} "
                              "has none: use a labelled dataset (digits, tfds:mnist, ...) or --noconditional.")
-    # Before the run's seed: a classifier trained here seeds itself (one feature space for runs of every seed),
-    # and what it draws must not change the run's random numbers.
-    evaluator = evaluation.Evaluator(whole, settings["eval_samples"], settings["inception_weights"])
+    # A classifier trained here seeds only itself (one feature space for runs of every seed).
+    evaluator = evaluation.Evaluator(whole, settings["eval_samples"], settings["inception_weights"],
+                                     verbose=settings["verbose"])
     keras.utils.set_random_seed(settings["seed"])
     scope = _distribution_scope(settings)
     checkpoints_dir = out_dir / "checkpoints"

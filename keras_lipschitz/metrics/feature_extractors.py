@@ -42,6 +42,8 @@ class DatasetClassifier:
         epochs: training epochs.
         cache_dir: folder of cached classifiers (default
             `~/.cache/keras_lipschitz/classifiers`), or None to train every time.
+        verbose: 0 trains silently; 1 or 2 say that it trains (and where it
+            will be cached) and show `fit`'s progress in that mode.
 
     Example:
 
@@ -58,7 +60,7 @@ class DatasetClassifier:
     """
 
     def __init__(self, images, labels, test_images, test_labels, num_classes=None, seed=0, epochs=30,
-                 cache_dir="default"):
+                 cache_dir="default", verbose=0):
         images, labels = np.asarray(images, "float32"), np.asarray(labels)
         self.input_shape = images.shape[1:]
         self.num_classes = int(num_classes or labels.max() + 1)
@@ -76,8 +78,12 @@ class DatasetClassifier:
         classifier.compile(keras.optimizers.Adam(1e-3),
                            keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
         # shuffle=False: the batches' own order is the shuffling (Keras' would draw from Python's `random`).
+        if verbose:
+            where = f", cached in {cache}" if cache is not None else ""
+            print(f"Training a classifier of the dataset for the image metrics: {len(images)} images, {epochs} "
+                  f"epoch(s){where}.")
         classifier.fit(_ShuffledBatches(images, labels, 64, np.random.default_rng(shuffle_seeds)), epochs=epochs,
-                       shuffle=False, verbose=0)
+                       shuffle=False, verbose=verbose)
         self.accuracy = float(classifier.evaluate(test_images, test_labels, verbose=0)[1])
         if cache is not None:
             self._save(cache, key, {"accuracy": self.accuracy, "seed": seed, "epochs": epochs,
