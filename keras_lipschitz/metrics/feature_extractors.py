@@ -11,6 +11,7 @@ import numpy as np
 
 from keras_lipschitz import _files
 from keras_lipschitz.data import digits_arrays
+from keras_lipschitz.data.array_batches import ArrayBatches
 
 
 # Bump when the architecture or training changes: cached classifiers of another version are not reused.
@@ -77,13 +78,13 @@ class DatasetClassifier:
         classifier = keras.Model(self.model.inputs, self.model.outputs[1])
         classifier.compile(keras.optimizers.Adam(1e-3),
                            keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        # shuffle=False: the batches' own order is the shuffling (Keras' would draw from Python's `random`).
         if verbose:
             where = f", cached in {cache}" if cache is not None else ""
             print(f"Training a classifier of the dataset for the image metrics: {len(images)} images, {epochs} "
                   f"epoch(s){where}.")
-        classifier.fit(_ShuffledBatches(images, labels, 64, np.random.default_rng(shuffle_seeds)), epochs=epochs,
-                       shuffle=False, verbose=verbose)
+        # The batches' own seeded order is the shuffling; fit's shuffle=True would draw from Python's `random`.
+        batches = ArrayBatches((images, labels), 64, seed=shuffle_seeds, drop_remainder=False)
+        classifier.fit(batches, epochs=epochs, shuffle=False, verbose=verbose)
         self.accuracy = float(classifier.evaluate(test_images, test_labels, verbose=0)[1])
         if cache is not None:
             self._save(cache, key, {"accuracy": self.accuracy, "seed": seed, "epochs": epochs,
@@ -176,26 +177,6 @@ def _classifier_network(input_shape, num_classes, rng):
                                   name="features")(keras.layers.Flatten()(x))
     logits = keras.layers.Dense(num_classes, kernel_initializer=kernel(), name="logits")(features)
     return keras.Model(images, [features, logits])
-
-
-class _ShuffledBatches(keras.utils.PyDataset):
-    """`(images, labels)` in batches, in a new order each epoch drawn from `rng`: the classifier's shuffling is
-    deterministic for its seed without the process-wide seed."""
-
-    def __init__(self, images, labels, batch_size, rng):
-        super().__init__()
-        self.images, self.labels, self.batch_size, self.rng = images, labels, batch_size, rng
-        self.order = self.rng.permutation(len(images))
-
-    def __len__(self):
-        return -(-len(self.images) // self.batch_size)
-
-    def __getitem__(self, index):
-        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        return self.images[rows], self.labels[rows]
-
-    def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.images))
 
 
 def _classifier_key(images, labels, num_classes, seed, epochs):
