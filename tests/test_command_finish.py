@@ -59,11 +59,28 @@ def test_ctrl_c_finishes_the_step_checkpoints_and_says_how_to_resume(tmp_path):
     assert process.returncode == 130, stderr[-3000:]
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     step = int(re.search(rf"{documented('ctrl-c')} (\d+)", stdout).group(1))
-    assert "Run the same command to resume" in stdout
+    assert "run the same command to resume" in stdout
     assert checkpoint.checkpoints(tmp_path / "run" / "checkpoints")[-1][0] == step  # the step in flight, saved
     resumed = _run(*QUICK, f"--steps={step + 10}", "--out_dir=run", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"(step {step})" in resumed.stdout
+
+
+def test_a_signal_before_any_checkpoint_says_so(tmp_path):
+    # Learning rates of 1e38 make every step non-finite, and no checkpoint is written during such a streak: the
+    # signal stops a run that has none (this raised IndexError once).
+    process = subprocess.Popen([*COMMAND, *QUICK, "--steps=100000", "--d_learning_rate=1e38",
+                                "--g_learning_rate=1e38", "--nonfinite_patience=100000", "--out_dir=run"],
+                               cwd=tmp_path, env=ENVIRONMENT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    history = tmp_path / "run" / "history.csv"
+    while process.poll() is None and not (history.exists() and len(history.read_text().splitlines()) > 2):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr[-3000:]
+    assert "Traceback" not in stderr
+    assert re.search(rf"{documented('sigterm')} \d+: {documented('signal-before-checkpoint')}", stdout), stdout[-2000:]
+    assert not checkpoint.checkpoints(tmp_path / "run" / "checkpoints")
 
 
 def test_a_second_signal_is_not_waited_for(tmp_path):

@@ -55,8 +55,8 @@ RNG = np.random.default_rng(0)
 _fault_table = fault_table.fault_table
 _documented = fault_table.documented
 # Rows produced by the tests of tests/test_command_finish.py (the command's first-hour faults).
-COMMAND_FINISH_ROWS = ("ctrl-c", "changed-setting-on-resume", "failed-start", "damaged-run-file", "file-permissions",
-                       "offline-tfds")
+COMMAND_FINISH_ROWS = ("ctrl-c", "signal-before-checkpoint", "changed-setting-on-resume", "failed-start",
+                       "damaged-run-file", "file-permissions", "offline-tfds")
 
 
 # --------------------------------------------------------------------------

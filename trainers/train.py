@@ -161,13 +161,20 @@ def main(argv):
         raise SystemExit(f"Error: {error}") from None
     except KeyboardInterrupt:
         # A second Ctrl-C (the first one stops cleanly at the end of the step), or one before training.
-        from keras_lipschitz.trainers import checkpoint
-
-        found = checkpoint.checkpoints(out_dir / "checkpoints")
-        where = (f"the newest checkpoint is {found[-1][1]} (step {found[-1][0]}); run the same command to resume "
-                 "from it." if found else "no checkpoint was written yet.")
-        print(f"\nAborted by Ctrl-C: {where}", file=sys.stderr)
+        print(f"\nAborted by Ctrl-C: {_where_to_resume(out_dir / 'checkpoints')}", file=sys.stderr)
         sys.exit(130)
+
+
+def _where_to_resume(checkpoints_dir):
+    """The newest checkpoint in `checkpoints_dir`, in words, or that there is none yet: none is written during a
+    streak of non-finite steps, so a signal can stop a run that has no checkpoint."""
+    from keras_lipschitz.trainers import checkpoint
+
+    found = checkpoint.checkpoints(checkpoints_dir)
+    if not found:
+        return "no checkpoint was written yet; the same command starts the run again."
+    step, path = found[-1]
+    return f"the newest checkpoint is {path} (step {step}); run the same command to resume from it."
 
 
 def _process_out_dir(out_dir, strategy):
@@ -255,9 +262,7 @@ def _train(settings, out_dir, saved):
             raise CommandError(str(error)) from None
     minutes = (time.time() - started) / 60
     if saver.preempted:
-        step, path = checkpoint.checkpoints(checkpoints_dir)[-1]
-        print(f"\nStopped by {saver.preempted} at step {step}: the state is in {path}. "
-              "Run the same command to resume.")
+        print(f"\nStopped by {saver.preempted} at step {saver.generator_step()}: {_where_to_resume(checkpoints_dir)}")
         if saver.preempted == "SIGINT":
             sys.exit(130)  # the shell's convention for a run stopped by Ctrl-C
         return
