@@ -8,7 +8,7 @@ TensorFlow tutorial's DCGAN, sharing no code with the library) trains for the
 same steps and is evaluated by the same `Evaluator` at the same steps. Every
 row reports FID, KID, precision, recall, density and coverage in the feature
 space of the dataset's own classifier, CAS next to the real-data classifier's
-for the conditional row, and the CPU and wall seconds of each run's whole process
+and intra-class FID for the conditional row, and the CPU and wall seconds of each run's whole process
 (training and evaluations; the FID-vs-seconds curve, in `--clock` seconds, reads
 the CPU seconds the command records at each evaluation, or takes the cost of a
 step as constant where there are none). The
@@ -41,7 +41,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent
-METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "cas", "cas_real")
+METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "cas", "cas_real", "intra_fid")
 
 
 def _run(command, log):
@@ -282,13 +282,15 @@ def main():
     rows = {name: summarize(value, args.clock) for name, value in runs.items()}
     floor = next(iter(rows.values())).get("fid_real_vs_real", (float("nan"), 0))[0]
     print(f"\n{args.dataset}, {args.steps} generator steps, {len(seeds)} seed(s); real-vs-real FID {floor:.2f}")
-    print("| row | seeds | FID | KID | precision | recall | density | coverage | CAS (real) | CPU s | wall s |\n"
-          + "|---" * 11 + "|")
+    columns = ("row", "seeds", "FID", "KID", "precision", "recall", "density", "coverage", "CAS (real)", "intra-FID",
+               "CPU s", "wall s")
+    print("| " + " | ".join(columns) + " |\n" + "|---" * len(columns) + "|")
     for name, row in rows.items():
         cells = [f"{row[key][0]:.3f} +- {row[key][1]:.3f}" if key in row else "" for key in METRICS[:6]]
         cas = f"{row['cas'][0]:.3f} ({row['cas_real'][0]:.3f})" if "cas" in row else ""
+        intra_fid = f"{row['intra_fid'][0]:.2f} +- {row['intra_fid'][1]:.2f}" if "intra_fid" in row else ""
         seconds = f"{row['cpu_seconds']:.0f} | {row['wall_seconds']:.0f}"
-        print(f"| {name} | {row['seeds']} | " + " | ".join(cells) + f" | {cas} | {seconds} |")
+        print(f"| {name} | {row['seeds']} | " + " | ".join(cells) + f" | {cas} | {intra_fid} | {seconds} |")
     verdicts = targets(rows, args)
     print("\n" + "\n".join(f"{key}: {value}" for key, value in verdicts.items()))
     plot(rows, out / "fid_per_second.png", args.clock)
