@@ -8,8 +8,8 @@ TensorFlow tutorial's DCGAN, sharing no code with the library) trains for the
 same steps and is evaluated by the same `Evaluator` at the same steps. Every
 row reports FID, KID, precision, recall, density and coverage in the feature
 space of the dataset's own classifier, CAS next to the real-data classifier's
-and intra-class FID for the conditional row, and the CPU and wall seconds of each run's whole process
-(training and evaluations; the FID-vs-seconds curve, in `--clock` seconds, reads
+and intra-class FID for the conditional row, and the CPU and wall seconds of
+each run's whole process (training and evaluations; the FID-vs-seconds curve, in `--clock` seconds, reads
 the CPU seconds the command records at each evaluation, or takes the cost of a
 step as constant where there are none). The
 data-limited rows train `--fraction_recipe` on `--fraction` of the training
