@@ -129,6 +129,7 @@ SETTING_FLAGS = ("loss", "penalty", "penalty_weight", "d_steps", "d_learning_rat
 # variables or the data stream. Flags, then resolved recipe settings.
 RECIPE_FLAGS = ("gan", "dataset", "image_size", "channels", "data_fraction", "mixed_precision", "seed")
 RECIPE_SETTINGS = ("architecture", "conditional", "conditioning", "classifier_loss", "spectral_normalization",
+                   "critic_normalization",
                    "generator_spectral_normalization", "attention_divisor", "weight_clipping", "loss", "penalty",
                    "d_steps", "optimizer", "learning_rate_schedule", "latent_dim", "shared_embedding_dim", "units",
                    "critic_depth", "g_filters", "d_filters", "batch_size", "ema_decay", "ema_start", "keras_backend",

@@ -134,8 +134,14 @@ def dcgan_discriminator(
     return keras.Model(conditional.model_inputs(images, labels), logits, name=name)
 
 
+# The radford critic's normalizations; "layer" normalizes each sample over its whole feature map.
+_NORMALIZATIONS = {"batch": keras.layers.BatchNormalization,
+                   "layer": lambda: keras.layers.LayerNormalization(axis=(1, 2, 3)),
+                   "none": None}
+
+
 def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classes=None, conditioning="projection",
-                          minibatch_kernels=0, name="radford_discriminator"):
+                          minibatch_kernels=0, normalization="batch", name="radford_discriminator"):
     """DCGAN's own discriminator: stride-2 4x4 convolutions, batch normalization except on the input layer,
     LeakyReLU(0.2), convolution weights drawn from N(0, 0.02), one logit (no sigmoid).
 
@@ -150,6 +156,11 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
             out); see `architectures.conditioning`.
         minibatch_kernels: B > 0 puts `MinibatchDiscrimination(B)` before
             the logit (Salimans et al. 2016); 0: none.
+        normalization: after each convolution but the first: `"batch"`
+            (DCGAN), `"layer"` (per sample over height, width and channels,
+            WGAN-GP's drop-in replacement) or `"none"` (the WGAN-GP
+            authors' DCGAN critics). A gradient penalty needs `"layer"` or
+            `"none"`: batch statistics mix the samples it penalizes one by one.
         name: model name.
 
     Returns:
@@ -167,8 +178,11 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
     Reference:
         Radford, Metz, Chintala, ICLR 2016, sec. 3 and 4 (architecture
         guidelines: no BN on the discriminator's input layer, LeakyReLU 0.2,
-        N(0, 0.02) initialization).
+        N(0, 0.02) initialization); Gulrajani et al., NeurIPS 2017, sec. 4
+        (no batch normalization in a penalized critic).
     """
+    if normalization not in _NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {', '.join(_NORMALIZATIONS)}, got {normalization!r}.")
     initializer = keras.initializers.RandomNormal(0.0, 0.02)
     images = keras.Input((image_size, image_size, channels), name="images")
     labels = conditional.discriminator_labels(num_classes, conditioning)
@@ -176,8 +190,8 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
     filters = base_filters
     for index in range(upsamplings(image_size)):
         x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=initializer)(x)
-        if index > 0:  # not on the input layer
-            x = keras.layers.BatchNormalization()(x)
+        if index > 0 and normalization != "none":  # not on the input layer
+            x = _NORMALIZATIONS[normalization]()(x)
         x = keras.layers.LeakyReLU(0.2)(x)
         filters *= 2
     features = keras.layers.Flatten()(x)
