@@ -99,3 +99,40 @@ def test_nearest_upsampling_takes_unknown_spatial_sizes():
     np.testing.assert_array_equal(model(x), x.repeat(2, axis=1).repeat(2, axis=2))
     traced = tf.function(NearestUpsampling2D(), input_signature=[tf.TensorSpec((None, None, None, 2))])
     np.testing.assert_array_equal(traced(x), x.repeat(2, axis=1).repeat(2, axis=2))
+
+
+def _critic_layers(critic):
+    return [type(layer).__name__ for layer in critic.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+@pytest.mark.parametrize("normalization,expected", [
+    ("none", ["Conv2D", "LeakyReLU", "Conv2D", "LeakyReLU", "Conv2D", "LeakyReLU", "Flatten", "Dense"]),
+    ("layer", ["Conv2D", "LeakyReLU", "Conv2D", "LayerNormalization", "LeakyReLU", "Conv2D", "LayerNormalization",
+               "LeakyReLU", "Flatten", "Dense"]),
+])
+def test_radford_critic_without_batch_statistics_scores_each_sample_alone(normalization, expected):
+    """WGAN-GP's critics: a sample's score must not depend on the rest of its batch, in training mode too."""
+    critic = architectures.radford_discriminator(image_size=32, channels=1, base_filters=8, normalization=normalization)
+    assert _critic_layers(critic) == expected
+    images = RNG.normal(size=(6, 32, 32, 1)).astype("float32")
+    alone = np.concatenate([critic(images[i:i + 1], training=True).numpy() for i in range(6)])
+    np.testing.assert_allclose(critic(images, training=True).numpy(), alone, rtol=1e-4, atol=1e-5)
+
+
+def test_radford_critic_layer_normalization_matches_numpy():
+    critic = architectures.radford_discriminator(image_size=16, channels=1, base_filters=4, normalization="layer")
+    normalization = next(layer for layer in critic.layers if isinstance(layer, keras.layers.LayerNormalization))
+    features = RNG.normal(2.0, 3.0, size=(3, 4, 4, 8)).astype("float32")
+    mean = features.mean(axis=(1, 2, 3), keepdims=True)
+    variance = features.var(axis=(1, 2, 3), keepdims=True)
+    expected = (features - mean) / np.sqrt(variance + normalization.epsilon)  # gamma 1, beta 0 at initialization
+    np.testing.assert_allclose(normalization(features).numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_radford_critic_batch_normalization_mixes_samples_and_bad_names_are_refused():
+    critic = architectures.radford_discriminator(image_size=32, channels=1, base_filters=8)
+    images = RNG.normal(size=(6, 32, 32, 1)).astype("float32")
+    alone = np.concatenate([critic(images[i:i + 1], training=True).numpy() for i in range(6)])
+    assert np.abs(critic(images, training=True).numpy() - alone).max() > 1e-3  # the contrast the tests above rest on
+    with pytest.raises(ValueError, match="normalization must be one of batch, layer, none, got 'group'"):
+        architectures.radford_discriminator(normalization="group")

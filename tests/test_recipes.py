@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import keras
 import pytest
@@ -125,3 +126,24 @@ def test_the_dcgan_recipe_builds_radfords_models():
                if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
     assert len(kernels) == 7
     assert all(abs(kernel.std() - 0.02) < 0.004 and abs(kernel.mean()) < 0.003 for kernel in kernels)
+
+
+@pytest.mark.parametrize("dataset", ["fashion_mnist", "mnist"])
+def test_wgan_gp_on_28_pixel_grayscale_sets_uses_the_authors_unnormalized_critic(dataset):
+    """Gulrajani et al. 2017, sec. 4 and their MNIST code: no batch normalization under a gradient penalty."""
+    settings = recipes.get("wgan_gp").settings(dataset)
+    assert (settings["architecture"], settings["critic_normalization"], settings["d_steps"]) == ("radford", "none", 5)
+    gan, compile_arguments = build.build(settings, (32, 32, 1), seed=0)
+    assert not any(isinstance(layer, (keras.layers.BatchNormalization, keras.layers.LayerNormalization))
+                   for layer in gan.discriminator.layers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the trainer warns when a penalized critic has batch normalization
+        gan.compile(**compile_arguments)
+    assert recipes.get("wgan_gp").settings("digits")["architecture"] == "dcgan"  # other data keep the SNGAN CNN
+
+
+def test_critic_normalization_is_refused_where_the_critic_has_its_own():
+    settings = recipes.get("sngan").settings("digits", critic_normalization="layer")
+    with pytest.raises(ValueError, match="critic_normalization='layer' chooses the radford critic's normalization; "
+                                         "the dcgan critic has its own"):
+        build.build(settings, (8, 8, 1), seed=0)
