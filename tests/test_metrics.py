@@ -1,5 +1,6 @@
 """Evaluation metrics against independent implementations (scipy, sklearn, numpy) and closed forms."""
 
+import json
 import random
 
 import keras
@@ -231,3 +232,25 @@ def test_fid_kid_and_inception_score_match_tf_gan(real_count, generated_count, b
     else:
         assert ours_std == pytest.approx(float(kid_std), rel=1e-4)
     assert metrics.inception_score(logits) == pytest.approx(score, rel=1e-6)
+
+
+def test_evaluation_callback_records_what_each_evaluation_cost(tmp_path):
+    """Training's CPU seconds at an evaluation = process CPU at its start - earlier evaluations' CPU (issue 16)."""
+    import time
+
+    from keras_lipschitz.trainers.evaluation import EvaluationCallback
+
+    def evaluator(model):  # burns 0.2 CPU seconds, as a scoring pass does
+        started = time.process_time()
+        while time.process_time() - started < 0.2:
+            pass
+        return {"fid": 1.0}
+
+    callback = EvaluationCallback(evaluator, every_n_steps=10, path=tmp_path / "metrics.json")
+    first, second = callback.evaluate(10), callback.evaluate(20)
+    assert first == second == {"fid": 1.0}
+    earlier, later = json.loads((tmp_path / "metrics.json").read_text())
+    assert 0.2 <= earlier["evaluation_cpu_seconds"] < 1.0
+    # The process spent the first evaluation's seconds (and a little bookkeeping) between the two starts.
+    gap = later["process_cpu_seconds"] - earlier["process_cpu_seconds"]
+    assert earlier["evaluation_cpu_seconds"] <= gap < earlier["evaluation_cpu_seconds"] + 0.5

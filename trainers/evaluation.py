@@ -178,11 +178,25 @@ def _sample(gan, count):
     return np.concatenate(batches)
 
 
+# What `timed_evaluation` adds to an evaluation's metrics.
+TIMES = ("step", "process_cpu_seconds", "evaluation_cpu_seconds")
+
+
+def timed_evaluation(evaluator, model, step):
+    """`evaluator(model)`'s metrics with the step, the process's CPU seconds when it began and the CPU seconds it
+    took: the training's CPU seconds at an evaluation are the first less the earlier evaluations' seconds, whatever
+    the evaluation schedule (quality per unit of compute, issue 16)."""
+    cpu_seconds = time.process_time()
+    values = evaluator(model)
+    return {"step": step, **values, "process_cpu_seconds": cpu_seconds,
+            "evaluation_cpu_seconds": time.process_time() - cpu_seconds}
+
+
 class EvaluationCallback(EveryNSteps):
     """Runs an `Evaluator` every N generator steps and at the end; keeps every result in a JSON file.
 
-    Each result holds the step, the metrics and `process_cpu_seconds`, the
-    process's CPU time when the evaluation began.
+    Each result is a `timed_evaluation`: the step, the metrics,
+    `process_cpu_seconds` and `evaluation_cpu_seconds`.
 
     Args:
         evaluator: an `Evaluator`.
@@ -206,10 +220,9 @@ class EvaluationCallback(EveryNSteps):
     def evaluate(self, step):
         # The process's CPU seconds so far (training and earlier evaluations; a resumed run counts from its own
         # start): quality per unit of compute, where steps differ in cost (progressive growing).
-        cpu_seconds = time.process_time()
-        values = self.evaluator(self.model)
-        self.results = [row for row in self.results if row["step"] != step] + [
-            {"step": step, **values, "process_cpu_seconds": cpu_seconds}]
+        result = timed_evaluation(self.evaluator, self.model, step)
+        values = {name: value for name, value in result.items() if name not in TIMES}
+        self.results = [row for row in self.results if row["step"] != step] + [result]
         if self.path is not None:
             with _files.atomic_write(self.path, "w") as file:
                 json.dump(self.results, file, indent=2)

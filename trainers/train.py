@@ -538,6 +538,8 @@ def _forget_after(out_dir, step):
 
 
 def _summary(settings, source, out_dir, results, minutes, evaluator):
+    from keras_lipschitz.trainers.evaluation import TIMES
+
     print()
     conditional = "conditional" if settings["conditional"] else "unconditional"
     print(f"Trained {settings['gan']} ({conditional}) on {source.name} for {settings['steps']} generator steps "
@@ -547,7 +549,7 @@ def _summary(settings, source, out_dir, results, minutes, evaluator):
         print(f"{'metric':<22}{'value':>12}{'real vs real':>14}")
         print("-" * 48)
         for name, value in results.items():
-            if name.endswith("_real_vs_real") or name in ("step", "process_cpu_seconds"):
+            if name.endswith("_real_vs_real") or name in TIMES:
                 continue
             floor = results.get(f"{name}_real_vs_real")
             print(f"{name:<22}{_number(value):>12}{_number(floor) if floor is not None else '':>14}")
