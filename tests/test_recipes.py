@@ -142,8 +142,10 @@ def test_wgan_gp_on_28_pixel_grayscale_sets_uses_the_authors_unnormalized_critic
     assert recipes.get("wgan_gp").settings("digits")["architecture"] == "dcgan"  # other data keep the SNGAN CNN
 
 
-def test_critic_normalization_is_refused_where_the_critic_has_its_own():
-    settings = recipes.get("sngan").settings("digits", critic_normalization="layer")
-    with pytest.raises(ValueError, match="critic_normalization='layer' chooses the radford critic's normalization; "
-                                         "the dcgan critic has its own"):
-        build.build(settings, (8, 8, 1), seed=0)
+def test_another_architecture_for_wgan_gp_on_fashion_mnist_keeps_its_own_critic():
+    """--architecture=dcgan over the recipe's radford: the setting that only the radford critic reads stays unread."""
+    settings = recipes.get("wgan_gp").settings("fashion_mnist", architecture="dcgan")
+    gan, _ = build.build(settings, (32, 32, 1), seed=0)
+    assert gan.discriminator.name == "dcgan_discriminator"
+    with pytest.raises(ValueError, match="normalization must be one of batch, layer, none, got 'group'"):
+        build.build(recipes.get("dcgan").settings("digits", critic_normalization="group"), (8, 8, 1), seed=0)

@@ -132,10 +132,6 @@ def _check_architecture_options(settings, num_classes):
     if settings["virtual_batch_reference"] and architecture not in ("mlp", "dcgan", "radford"):
         raise ValueError(f"Virtual batch normalization (virtual_batch_reference) is built into the mlp and dcgan "
                          f"generators, not {architecture}'s.")
-    if settings["critic_normalization"] != "batch" and architecture != "radford":
-        raise ValueError(f"critic_normalization={settings['critic_normalization']!r} chooses the radford critic's "
-                         f"normalization; the {architecture} critic has its own. Use architecture=radford or leave "
-                         "critic_normalization at 'batch'.")
     if settings["orthogonal_regularization"] and architecture != "biggan":
         raise ValueError("orthogonal_regularization is built into the biggan architecture's generator, not "
                          f"{architecture}.")

@@ -21,7 +21,7 @@ SETTINGS = {
                        "acgan_mod (D on real samples only)",
     "spectral_normalization": "wrap the critic's layers in SpectralNormalization",
     "critic_normalization": "the radford critic's normalization after each convolution but the first: batch (DCGAN), "
-                            "layer (per sample) or none (WGAN-GP's critics)",
+                            "layer (per sample) or none (WGAN-GP's critics); the other critics have their own",
     "packing": "PacGAN: the critic scores packs of this many samples, concatenated (1: no packing)",
     "minibatch_kernels": "minibatch discrimination: B closeness features before the critic's logit (Salimans et al. "
                          "2016; 0: none; mlp, dcgan and radford critics)",
