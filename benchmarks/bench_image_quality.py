@@ -69,9 +69,15 @@ def run_ours(name, flags, out, args, seed):
                f"--steps={args.steps}", f"--seed={seed}", f"--eval_every={args.eval_every}",
                f"--eval_samples={args.eval_samples}", f"--sample_every={args.steps}", f"--out_dir={run_dir}",
                f"--log_every={min(100, args.eval_every)}", "--verbose=0", *flags]
+    # A run stopped part way resumes from its checkpoint; its seconds are then the last process's only.
+    resumed = any((run_dir / "checkpoints").glob("ckpt-*"))
     cpu, wall = _run(command, out / f"{name}-seed{seed}.log")
     evaluations = json.loads((run_dir / "metrics.json").read_text())
-    return {"evaluations": evaluations, "cpu_seconds": cpu, "wall_seconds": wall,
+    steps = json.loads((run_dir / "config.json").read_text())["steps"]
+    if evaluations[-1]["step"] != steps:  # a signal stops the command with status 0 and a checkpoint
+        raise RuntimeError(f"{name} seed {seed} stopped at step {evaluations[-1]['step']} of {steps}; nothing is kept "
+                           "for it but its checkpoints: run the benchmark again to resume it.")
+    return {"evaluations": evaluations, "cpu_seconds": cpu, "wall_seconds": wall, "resumed": resumed,
             "samples": str(sorted((run_dir / "samples").glob("*.png"))[-1])}
 
 
@@ -329,6 +335,9 @@ def main():
         intra_fid = f"{row['intra_fid'][0]:.2f} +- {row['intra_fid'][1]:.2f}" if "intra_fid" in row else ""
         seconds = f"{row['cpu_seconds']:.0f} | {row['wall_seconds']:.0f}"
         print(f"| {name} | {row['seeds']} | " + " | ".join(cells) + f" | {cas} | {intra_fid} | {seconds} |")
+    resumed = [name for name, value in runs.items() for run in value if run.get("resumed")]
+    if resumed:
+        print(f"\nResumed runs (their seconds are the last process's only): {', '.join(resumed)}")
     verdicts = targets(rows, args)
     print("\n" + "\n".join(f"{key}: {value}" for key, value in verdicts.items()))
     plot(rows, out / "fid_per_second.png", args.clock)
