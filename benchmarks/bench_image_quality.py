@@ -227,6 +227,23 @@ def plot(rows, path, clock):
     figure.savefig(path, dpi=120)
 
 
+def samples_picture(runs, path):
+    """Each row's final sample grid from its first kept seed, side by side under the row's name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [(name, plt.imread(value[0]["samples"])) for name, value in runs.items() if name != "early"]
+    figure, axes = plt.subplots(1, len(panels), figsize=(2.4 * len(panels), 2.9), squeeze=False)
+    for axis, (name, image) in zip(axes[0], panels):
+        axis.imshow(image, cmap="gray")
+        axis.set_title(name, fontsize=10)
+        axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
 def run_all(jobs, seeds, out, args):
     """Every (row, seed) run of the rows in `args.rows`, `args.parallel` at a time. Each result is kept in its own
     JSON file as it ends; a run whose file exists is not run again (a stopped benchmark resumes), and the other
@@ -341,12 +358,13 @@ def main():
     verdicts = targets(rows, args)
     print("\n" + "\n".join(f"{key}: {value}" for key, value in verdicts.items()))
     plot(rows, out / "fid_per_second.png", args.clock)
+    samples_picture(runs, out / "samples.png")
     results = {"dataset": args.dataset, "steps": args.steps, "seeds": len(seeds), "clock": args.clock,
                "parallel": args.parallel, "rows": rows, "targets": verdicts,
                "samples": {name: [run["samples"] for run in value] for name, value in runs.items()},
                "cpu_count": os.cpu_count()}
     (out / "image_quality.json").write_text(json.dumps(results, indent=2))
-    print(f"wrote {out / 'image_quality.json'} and {out / 'fid_per_second.png'}")
+    print(f"wrote {out / 'image_quality.json'}, {out / 'fid_per_second.png'} and {out / 'samples.png'}")
 
 
 if __name__ == "__main__":
