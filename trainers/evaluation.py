@@ -218,8 +218,7 @@ class EvaluationCallback(EveryNSteps):
             self.evaluate(step)
 
     def evaluate(self, step):
-        # The process's CPU seconds so far (training and earlier evaluations; a resumed run counts from its own
-        # start): quality per unit of compute, where steps differ in cost (progressive growing).
+        # A resumed run's CPU seconds count from its own start.
         result = timed_evaluation(self.evaluator, self.model, step)
         values = {name: value for name, value in result.items() if name not in TIMES}
         self.results = [row for row in self.results if row["step"] != step] + [result]

@@ -173,6 +173,9 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
 
     critic = radford_discriminator(image_size=32, channels=1)
     print([layer.__class__.__name__ for layer in critic.layers[1:4]])  # ['Conv2D', 'LeakyReLU', 'Conv2D']
+    # WGAN-GP's critic: no batch statistics under a gradient penalty.
+    penalized = radford_discriminator(image_size=32, channels=1, normalization="none")
+    print([layer.__class__.__name__ for layer in penalized.layers[3:5]])  # ['Conv2D', 'LeakyReLU']
     ```
 
     Reference:
@@ -183,6 +186,7 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
     """
     if normalization not in _NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {', '.join(_NORMALIZATIONS)}, got {normalization!r}.")
+    normalize = _NORMALIZATIONS[normalization]
     initializer = keras.initializers.RandomNormal(0.0, 0.02)
     images = keras.Input((image_size, image_size, channels), name="images")
     labels = conditional.discriminator_labels(num_classes, conditioning)
@@ -190,8 +194,8 @@ def radford_discriminator(image_size=32, channels=3, base_filters=64, num_classe
     filters = base_filters
     for index in range(upsamplings(image_size)):
         x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=initializer)(x)
-        if index > 0 and normalization != "none":  # not on the input layer
-            x = _NORMALIZATIONS[normalization]()(x)
+        if index > 0 and normalize is not None:  # not on the input layer
+            x = normalize()(x)
         x = keras.layers.LeakyReLU(0.2)(x)
         filters *= 2
     features = keras.layers.Flatten()(x)
