@@ -359,3 +359,29 @@ def test_the_commands_default_ema_leaves_a_short_run_equal_to_its_generator():
     z = np.random.default_rng(2).normal(size=(6, 2)).astype("float32")
     np.testing.assert_array_equal(gan.sample(6).shape, (6, 2))
     np.testing.assert_array_equal(gan(z), gan.generator(z))
+
+
+class _SampleEveryStep(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        self.model.sample(5)
+
+
+def test_sampling_between_steps_leaves_training_unchanged():
+    # An evaluation draws samples between steps; the run must be the one it would be without them.
+    runs = []
+    for callbacks in ([], [_SampleEveryStep()]):
+        gan = _gan(_initial_weights())
+        gan.compile(**presets.wgan_gp())
+        gan.fit(DATA, batch_size=40, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
+        runs.append(gan.get_weights())
+    assert _max_difference(*runs) == 0.0
+
+
+def test_samples_are_fresh_per_call_and_the_same_at_a_step_for_equal_seeds():
+    first, second = _gan(_initial_weights(), seed=5), _gan(_initial_weights(), seed=5)
+    draws = [ops.convert_to_numpy(gan.sample(4)) for gan in (first, first, second, second)]
+    assert np.abs(draws[0] - draws[1]).max() > 0.1  # fresh latents on each call
+    np.testing.assert_array_equal(draws[0], draws[2])
+    np.testing.assert_array_equal(draws[1], draws[3])
+    first.train_steps.assign(7)  # a later step (as a restored checkpoint sets it): other latents
+    assert np.abs(ops.convert_to_numpy(first.sample(4)) - draws[0]).max() > 0.1

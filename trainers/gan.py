@@ -173,6 +173,9 @@ class GAN(keras.Model):
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.ema_start = ema_start
         self.seed_generator = keras.random.SeedGenerator(seed)
+        # `sample` draws from its own stream, keyed by the step (see `_sampling_seed`), never from training's.
+        self._sampling_key = int(np.random.SeedSequence(seed).entropy)
+        self._sampling_step, self._sampling_calls = -1, 0
         self._ema_weights = []
         if self.ema_decay is not None:
             self._ema_weights = [
@@ -447,6 +450,10 @@ class GAN(keras.Model):
     def sample(self, num_samples, labels=None, truncation=None):
         """`num_samples` generated samples from fresh latents (EMA weights if any).
 
+        The latents come from a stream of their own, keyed by the GAN's seed,
+        its step and the call's rank at that step: sampling between training
+        steps leaves the training run unchanged, and equal seeds sample alike.
+
         Args:
             num_samples: how many samples.
             labels: for a conditional GAN, the class of each sample (default:
@@ -459,7 +466,7 @@ class GAN(keras.Model):
             A tensor of `num_samples` samples.
         """
         truncation = self.truncation if truncation is None else truncation
-        latents = normal_latents((num_samples, self.latent_dim), seed=self.seed_generator, truncation=truncation)
+        latents = normal_latents((num_samples, self.latent_dim), seed=self._sampling_seed(), truncation=truncation)
         if self.num_classes is None:
             if labels is not None:
                 raise ValueError("This GAN is unconditional (num_classes=None): sample() takes no labels.")
@@ -468,6 +475,19 @@ class GAN(keras.Model):
             labels = np.arange(num_samples) % self.num_classes
         labels = _check_label_array(np.zeros(num_samples), labels, self.num_classes)
         return self([latents, ops.convert_to_tensor(labels)], training=False)
+
+    def _sampling_seed(self):
+        """An int seed for `sample`'s latents, drawn from (the GAN's seed, the step, the call at that step).
+
+        Not training's seed generator: evaluating or sampling between steps
+        would move its state and change the run. Keyed by the step (which
+        checkpoints restore), so a resumed run samples as an uninterrupted one.
+        """
+        step = int(ops.convert_to_numpy(self.train_steps))
+        self._sampling_calls = self._sampling_calls + 1 if step == self._sampling_step else 0
+        self._sampling_step = step
+        words = np.random.SeedSequence([self._sampling_key, step, self._sampling_calls]).generate_state(1)
+        return int(words[0] >> 1)  # a non-negative int32
 
     def ema_generator(self):
         """A copy of the generator holding the EMA weights (the generator itself without EMA)."""
