@@ -248,6 +248,18 @@ def test_sampling_labels_and_truncation():
         unconditional.sample(2, labels=[0, 1])
 
 
+def test_critic_scores_are_the_conditional_critics_logits_in_batches():
+    generator, critic = _conditional_models()
+    gan = GAN(generator, critic, latent_dim=2, num_classes=CLASSES, seed=1)
+    gan.compile(**presets.sngan())
+    points = np.random.default_rng(3).normal(size=(7, 2)).astype("float32")
+    labels = np.arange(7) % CLASSES
+    expected = critic([ops.convert_to_tensor(points), ops.convert_to_tensor(labels)], training=False)
+    np.testing.assert_allclose(gan.critic_scores(points, labels, batch_size=3), np.ravel(expected), atol=1e-6)
+    with pytest.raises(ValueError, match="labels exactly when the GAN is conditional"):
+        gan.critic_scores(points)
+
+
 def test_conditional_bad_inputs_are_caught_before_training():
     generator, critic = _conditional_models()
     with pytest.raises(ValueError, match="must take two inputs"):

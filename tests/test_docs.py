@@ -59,6 +59,7 @@ DOCSTRING_OBJECTS = [
     keras_lipschitz.losses.AuxiliaryClassifierLoss,
     keras_lipschitz.layers.DiffAugment,
     keras_lipschitz.metrics.density_coverage,
+    keras_lipschitz.metrics.membership_auc,
     keras_lipschitz.data.DataSource.fraction,
     keras_lipschitz.layers.EqualizedDense,
     keras_lipschitz.layers.EqualizedConv2D,

@@ -254,3 +254,62 @@ def test_evaluation_callback_records_what_each_evaluation_cost(tmp_path):
     # The process spent the first evaluation's seconds (and a little bookkeeping) between the two starts.
     gap = later["process_cpu_seconds"] - earlier["process_cpu_seconds"]
     assert earlier["evaluation_cpu_seconds"] <= gap < earlier["evaluation_cpu_seconds"] + 0.5
+
+
+def _pairwise_auc(training, held_out):
+    """P(training score > held-out score) + P(tie) / 2 over every pair."""
+    differences = np.asarray(training)[:, None] - np.asarray(held_out)[None, :]
+    return np.mean(differences > 0) + 0.5 * np.mean(differences == 0)
+
+
+def test_membership_auc_matches_sklearn_and_every_pair():
+    from sklearn.metrics import roc_auc_score
+
+    for training, held_out in ((RNG.normal(0.3, 1, 400), RNG.normal(size=300)),
+                               (RNG.integers(0, 5, 200), RNG.integers(0, 4, 150))):  # many ties
+        expected = roc_auc_score(np.r_[np.ones(len(training)), np.zeros(len(held_out))], np.r_[training, held_out])
+        assert metrics.membership_auc(training, held_out) == pytest.approx(expected, abs=1e-12)
+        assert metrics.membership_auc(training, held_out) == pytest.approx(_pairwise_auc(training, held_out),
+                                                                           abs=1e-12)
+        # Free of the score's scale and offset; (n, 1) logits as a critic gives them.
+        assert metrics.membership_auc(3 * training[:, None] - 7, 3 * held_out - 7) == pytest.approx(expected)
+    assert metrics.membership_auc([1.0, 1.0], [1.0]) == 0.5
+    with pytest.raises(ValueError, match="one score per image"):
+        metrics.membership_auc(np.zeros((4, 3)), np.zeros(4))
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.membership_auc([np.nan, 1.0], [0.0])
+
+
+def _memorizing_gan(memorized):
+    """A GAN whose critic scores an image by minus its squared distance to the nearest memorized image."""
+    from keras_lipschitz.trainers import GAN
+    from keras_lipschitz.trainers import presets
+
+    flat = keras.ops.convert_to_tensor(memorized.reshape(len(memorized), -1))
+
+    def score(images):
+        distances = keras.ops.sum((keras.ops.reshape(images, (-1, 1, flat.shape[1])) - flat[None]) ** 2, axis=-1)
+        return -keras.ops.min(distances, axis=1, keepdims=True)
+
+    critic = keras.Sequential([keras.Input(memorized.shape[1:]), keras.layers.Lambda(score)])
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(64, activation="tanh"),
+                                  keras.layers.Reshape(memorized.shape[1:])])
+    gan = GAN(generator, critic, latent_dim=4, seed=0)
+    gan.compile(**presets.sngan())
+    return gan
+
+
+def test_the_evaluator_finds_a_critic_that_memorized_the_images_it_trained_on():
+    from keras_lipschitz.trainers.evaluation import Evaluator
+
+    source = data.load("digits")
+    tenth = source.fraction(0.1, seed=0)
+    gan = _memorizing_gan(tenth.arrays[0])
+    # Trained on the tenth: each of its images scores 0, every held-out one below.
+    assert Evaluator(source, num_samples=360, training_source=tenth)(gan)["critic_membership_auc"] == 1.0
+    # Taken as trained on the whole split, a tenth of its first 360 images are memorized: near 0.55.
+    whole = Evaluator(source, num_samples=360)(gan)["critic_membership_auc"]
+    scores = [-np.min(((images[:360, None] - tenth.arrays[0][None]) ** 2).sum(axis=(2, 3, 4)), axis=1)
+              for images in (source.arrays[0], source.test_samples)]
+    assert whole == pytest.approx(_pairwise_auc(*scores), abs=1e-9)
+    assert 0.5 < whole < 0.65

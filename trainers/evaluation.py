@@ -44,11 +44,18 @@ class Evaluator:
       score (a classifier trained on the samples and their labels, tested on
       the real test split) next to `cas_real` (the same classifier trained on
       as many real images).
+    * images with a held-out split: `critic_membership_auc`, how often the
+      critic scores one of its training images above a held-out one (0.5: no
+      memorization; `metrics.membership_auc`), on up to `num_samples` of each.
     * other images: the same (without classes) with InceptionV3 features,
       when `inception_weights` is given; nothing otherwise.
 
     Args:
-        source: a `keras_lipschitz.data.DataSource`.
+        source: a `keras_lipschitz.data.DataSource`: the real images the
+            samples are compared with (the whole dataset).
+        training_source: None (`source`), or the `DataSource` the GAN trains
+            on when that is a part of `source` (`--data_fraction`): its images
+            are the critic's training images for the membership AUC.
         num_samples: generated (and real) samples for image metrics.
         inception_weights: path of InceptionV3 weights, for non-digit images.
         classifier_seed: seed of the dataset's classifier (its feature space).
@@ -59,9 +66,11 @@ class Evaluator:
             training (minutes, the first time for a dataset; then cached).
     """
 
-    def __init__(self, source, num_samples=1000, inception_weights=None, classifier_seed=0, verbose=0):
+    def __init__(self, source, num_samples=1000, inception_weights=None, classifier_seed=0, verbose=0,
+                 training_source=None):
         _validation.check_positive_integer("num_samples", num_samples)
         self.source = source
+        self.training_source = source if training_source is None else training_source
         self.num_samples = num_samples
         self.extractor = None
         self.reference = {}
@@ -141,7 +150,26 @@ class Evaluator:
             results.update(classes=classes["classes"], class_kl=classes["class_kl"])
             if getattr(gan, "num_classes", None) is not None:
                 results.update(self._conditional(gan, samples, features, predicted))
+        membership = self._membership_auc(gan)
+        if membership is not None:
+            results["critic_membership_auc"] = membership
         return {**results, **self.reference}
+
+    def _membership_auc(self, gan):
+        """The critic's membership AUC on the first `num_samples` training and held-out images (None without a
+        held-out split, images in arrays, or a critic giving one score per sample)."""
+        training, held_out = self.training_source, self.source
+        if held_out.test_samples is None or training.arrays is None or not hasattr(gan, "critic_scores"):
+            return None
+        count = min(self.num_samples, len(held_out.test_samples), training.num_examples)
+        conditional = getattr(gan, "num_classes", None) is not None
+        training_scores = gan.critic_scores(training.arrays[0][:count],
+                                            training.arrays[1][:count] if conditional else None)
+        if training_scores is None:
+            return None
+        held_out_scores = gan.critic_scores(held_out.test_samples[:count],
+                                            held_out.test_labels[:count] if conditional else None)
+        return metrics.membership_auc(training_scores, held_out_scores)
 
 
     def _conditional(self, gan, samples, features, predicted):

@@ -476,6 +476,36 @@ class GAN(keras.Model):
         labels = _check_label_array(np.zeros(num_samples), labels, self.num_classes)
         return self([latents, ops.convert_to_tensor(labels)], training=False)
 
+    def critic_scores(self, samples, labels=None, batch_size=500):
+        """The critic's score of each real or generated sample, in inference mode, as NumPy.
+
+        The samples go through what training does to real ones (PGGAN's
+        fade-in at the current level), not through DiffAugment.
+
+        Args:
+            samples: an array `(n, ...)` of samples.
+            labels: their classes, for a conditional critic.
+            batch_size: samples per call of the critic.
+
+        Returns:
+            An array `(n,)` (higher: judged more real, for every loss but
+            EBGAN's energy; `n / m` scores for PacGAN's packs of m), or None
+            when the critic gives several logits per sample (MAD-GAN's).
+        """
+        if (labels is None) != (self.num_classes is None):
+            raise ValueError("critic_scores takes labels exactly when the GAN is conditional "
+                             f"(num_classes={self.num_classes}).")
+        scores = []
+        for start in range(0, len(samples), batch_size):
+            batch = self._real_samples(ops.convert_to_tensor(np.asarray(samples[start:start + batch_size])))
+            batch_labels = None if labels is None else ops.convert_to_tensor(labels[start:start + batch_size])
+            logits, _ = self._scores(batch, batch_labels, training=False)
+            scores.append(ops.convert_to_numpy(logits))
+        scores = np.concatenate(scores)
+        if scores.ndim == 2 and scores.shape[1] != 1:
+            return None
+        return scores.reshape(len(scores))
+
     def _sampling_seed(self):
         """An int seed for `sample`'s latents, drawn from (the GAN's seed, the step, the call at that step).
 

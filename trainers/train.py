@@ -215,7 +215,7 @@ def _train(settings, out_dir, saved):
                              "has none: use a labelled dataset (digits, tfds:mnist, ...) or --noconditional.")
     # A classifier trained here seeds only itself (one feature space for runs of every seed).
     evaluator = evaluation.Evaluator(whole, settings["eval_samples"], settings["inception_weights"],
-                                     verbose=settings["verbose"])
+                                     verbose=settings["verbose"], training_source=source)
     keras.utils.set_random_seed(settings["seed"])
     scope = _distribution_scope(settings)
     checkpoints_dir = out_dir / "checkpoints"

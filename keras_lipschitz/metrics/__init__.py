@@ -1,5 +1,7 @@
-"""Evaluation: mixture mode coverage, FID / KID / IS / precision-recall / density-coverage, feature extractors."""
+"""Evaluation: mixture mode coverage, FID / KID / IS / precision-recall / density-coverage, feature extractors,
+the critic's membership AUC (overfitting)."""
 
+from keras_lipschitz.metrics.critic_overfitting import membership_auc
 from keras_lipschitz.metrics.feature_extractors import DatasetClassifier
 from keras_lipschitz.metrics.feature_extractors import DigitsClassifier
 from keras_lipschitz.metrics.feature_extractors import classification_accuracy_score
@@ -24,6 +26,7 @@ __all__ = [
     "inception_score",
     "intra_class_frechet_distance",
     "kernel_distance",
+    "membership_auc",
     "mixture_quality",
     "precision_recall",
 ]
