@@ -44,7 +44,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 HERE = pathlib.Path(__file__).parent
-METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "cas", "cas_real", "intra_fid")
+METRICS = ("fid", "kid", "precision", "recall", "density", "coverage", "cas", "cas_real", "intra_fid",
+           "critic_membership_auc")
 
 
 def _run(command, log):
@@ -344,14 +345,16 @@ def main():
     floor = next(iter(rows.values())).get("fid_real_vs_real", (float("nan"), 0))[0]
     print(f"\n{args.dataset}, {args.steps} generator steps, {len(seeds)} seed(s); real-vs-real FID {floor:.2f}")
     columns = ("row", "seeds", "FID", "KID", "precision", "recall", "density", "coverage", "CAS (real)", "intra-FID",
-               "CPU s", "wall s")
+               "critic AUC", "CPU s", "wall s")
     print("| " + " | ".join(columns) + " |\n" + "|---" * len(columns) + "|")
     for name, row in rows.items():
         cells = [f"{row[key][0]:.3f} +- {row[key][1]:.3f}" if key in row else "" for key in METRICS[:6]]
         cas = f"{row['cas'][0]:.3f} ({row['cas_real'][0]:.3f})" if "cas" in row else ""
         intra_fid = f"{row['intra_fid'][0]:.2f} +- {row['intra_fid'][1]:.2f}" if "intra_fid" in row else ""
+        # Runs made before 2026-12-02 do not report it (benchmarks/bench_critic_memorization.py reads it off them).
+        auc = f"{row['critic_membership_auc'][0]:.3f}" if "critic_membership_auc" in row else ""
         seconds = f"{row['cpu_seconds']:.0f} | {row['wall_seconds']:.0f}"
-        print(f"| {name} | {row['seeds']} | " + " | ".join(cells) + f" | {cas} | {intra_fid} | {seconds} |")
+        print(f"| {name} | {row['seeds']} | " + " | ".join(cells) + f" | {cas} | {intra_fid} | {auc} | {seconds} |")
     resumed = [name for name, value in runs.items() for run in value if run.get("resumed")]
     if resumed:
         print(f"\nResumed runs (their seconds are the last process's only): {', '.join(resumed)}")
