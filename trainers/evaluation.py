@@ -107,7 +107,10 @@ class Evaluator:
         return (f"Evaluated on {self.num_samples} samples of the (EMA) generator against as many real ones, in "
                 f"{space}. KID is the unbiased MMD^2 with a cubic polynomial kernel, unscaled (papers often "
                 "print 1000 x KID). The real-vs-real column compares the train split with the held-out split: "
-                "what a second real sample scores (a generator compared with the train split can go below it).")
+                "what a second real sample scores (a generator compared with the train split can go below it)."
+                + (" critic_membership_auc: how often the critic scores one of the images it trains on above a "
+                   "held-out one (0.5: it judges both alike; towards 1: it is memorizing them)."
+                   if self.source.test_samples is not None else ""))
 
     @property
     def available(self):
