@@ -59,6 +59,8 @@ def test_recipe_builds_k_generators_and_a_k_plus_1_class_critic(dataset, shape):
         np.testing.assert_allclose(alone[index::k], together[index::k], rtol=1e-4, atol=1e-5)
     history = gan.fit(RNG.normal(size=(4 * 64, *shape)).astype("float32"), batch_size=64, epochs=1, verbose=0)
     assert np.isfinite(history.history["d_loss"][0])
+    # k + 1 source logits are no realness score: no membership AUC.
+    assert gan.critic_scores(RNG.normal(size=(3, *shape)).astype("float32")) is None
 
 
 def test_refusals():

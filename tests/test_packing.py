@@ -35,3 +35,22 @@ def test_any_recipe_packs_its_critic_and_trains():
     assert images.discriminator.layers[-1].input_shape == (None, 8, 8, 4)
     with pytest.raises(ValueError, match="packing applies to unconditional critics"):
         build.build(recipes.get("projection").settings("digits", packing=2), (8, 8, 1), num_classes=10)
+
+
+def test_critic_scores_of_a_packed_critic_are_its_logits_per_pack():
+    from keras_lipschitz import data
+    from keras_lipschitz.trainers.evaluation import Evaluator
+
+    digits = data.load("digits")
+    gan, arguments = build.build(recipes.get("sngan").settings("digits", packing=3), (8, 8, 1), seed=0)
+    gan.compile(**arguments)
+    images = digits.arrays[0][:10]
+    expected = np.ravel(gan.discriminator(images[:9], training=False))
+    # Batches of 4 round down to packs of 3; the tenth image makes no pack.
+    np.testing.assert_allclose(gan.critic_scores(images, batch_size=4), expected, atol=1e-6)
+    # The evaluation's AUC over 100 images of each split: 33 packs each, against a count over every pair of packs.
+    training, held_out = (np.ravel(gan.discriminator(x[:99], training=False))
+                          for x in (digits.arrays[0], digits.test_samples))
+    pairs = training[:, None] - held_out[None, :]
+    expected_auc = np.mean(pairs > 0) + 0.5 * np.mean(pairs == 0)
+    assert Evaluator(digits, num_samples=100)(gan)["critic_membership_auc"] == pytest.approx(expected_auc, abs=1e-9)

@@ -16,6 +16,7 @@ from keras_lipschitz import _validation
 from keras_lipschitz import losses as gan_losses
 from keras_lipschitz.losses import auxiliary_classifier
 from keras_lipschitz import penalties as gan_penalties
+from keras_lipschitz.layers import Packing
 from keras_lipschitz.layers import SpectralNormalization
 from keras_lipschitz.layers import diff_augment
 from keras_lipschitz.backend.common import InheritingScope
@@ -485,20 +486,26 @@ class GAN(keras.Model):
         Args:
             samples: an array `(n, ...)` of samples.
             labels: their classes, for a conditional critic.
-            batch_size: samples per call of the critic.
+            batch_size: samples per call of the critic (rounded down to a
+                multiple of PacGAN's m).
 
         Returns:
             An array `(n,)` (higher: judged more real, for every loss but
-            EBGAN's energy; `n / m` scores for PacGAN's packs of m), or None
-            when the critic gives several logits per sample (MAD-GAN's).
+            EBGAN's energy; `n // m` scores of consecutive packs for PacGAN's
+            critic, the last `n % m` samples left out), or None when the
+            critic gives several logits per sample (MAD-GAN's).
         """
         if (labels is None) != (self.num_classes is None):
             raise ValueError("critic_scores takes labels exactly when the GAN is conditional "
                              f"(num_classes={self.num_classes}).")
+        pack = _pack_size(self.discriminator)
+        batch_size = max(pack, batch_size - batch_size % pack)
+        usable = len(samples) - len(samples) % pack
         scores = []
-        for start in range(0, len(samples), batch_size):
-            batch = self._real_samples(ops.convert_to_tensor(np.asarray(samples[start:start + batch_size])))
-            batch_labels = None if labels is None else ops.convert_to_tensor(labels[start:start + batch_size])
+        for start in range(0, usable, batch_size):
+            stop = min(start + batch_size, usable)
+            batch = self._real_samples(ops.convert_to_tensor(np.asarray(samples[start:stop])))
+            batch_labels = None if labels is None else ops.convert_to_tensor(labels[start:stop])
             logits, _ = self._scores(batch, batch_labels, training=False)
             scores.append(ops.convert_to_numpy(logits))
         scores = np.concatenate(scores)
@@ -809,6 +816,11 @@ def _regularization(losses):
 def _has_classifier_head(discriminator):
     """An AC-GAN discriminator: two outputs, the logit and the class logits."""
     return len(getattr(discriminator, "outputs", None) or ()) == 2
+
+
+def _pack_size(critic):
+    """PacGAN's m: the samples a critic scores at once (1 without a `Packing` layer)."""
+    return next((layer.m for layer in critic.layers if isinstance(layer, Packing)), 1)
 
 
 def _spectral_normalization_layers(model):
