@@ -31,16 +31,15 @@ def memorization(run, samples):
     import keras
 
     from keras_lipschitz import data
-    from keras_lipschitz import metrics
     from keras_lipschitz.recipes import build
     from keras_lipschitz.trainers import checkpoint
+    from keras_lipschitz.trainers import evaluation
 
     settings = json.loads((run / "config.json").read_text())
     whole = data.load(settings["dataset"], image_size=settings["image_size"], channels=settings["channels"],
                       data_dir=settings["data_dir"], seed=settings["seed"])
     trained_on = whole.fraction(settings["data_fraction"], seed=settings["seed"])
     conditional = settings["conditional"]
-    count = min(samples, trained_on.num_examples, len(whole.test_samples))
     keras.utils.set_random_seed(settings["seed"])
     gan, compile_arguments = build.build(settings, trained_on.sample_shape,
                                          num_classes=whole.num_classes if conditional else None, seed=settings["seed"])
@@ -48,9 +47,7 @@ def memorization(run, samples):
     aucs = {}
     for step, path in checkpoint.checkpoints(run / "checkpoints"):
         checkpoint.restore(gan, path)
-        training = gan.critic_scores(trained_on.arrays[0][:count], trained_on.arrays[1][:count] if conditional else None)
-        held_out = gan.critic_scores(whole.test_samples[:count], whole.test_labels[:count] if conditional else None)
-        aucs[step] = metrics.membership_auc(training, held_out)
+        aucs[step] = evaluation.critic_membership_auc(gan, trained_on, whole, samples)
     return aucs, settings
 
 

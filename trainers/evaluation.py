@@ -159,21 +159,10 @@ class Evaluator:
         return {**results, **self.reference}
 
     def _membership_auc(self, gan):
-        """The critic's membership AUC on the first `num_samples` training and held-out images (None without a
-        held-out split, images in arrays, or a critic giving one score per sample)."""
-        training, held_out = self.training_source, self.source
-        if held_out.test_samples is None or training.arrays is None or not hasattr(gan, "critic_scores"):
+        """None without a held-out split, images in arrays, or a GAN with a critic (`critic_membership_auc`)."""
+        if self.source.test_samples is None or self.training_source.arrays is None or not hasattr(gan, "critic_scores"):
             return None
-        count = min(self.num_samples, len(held_out.test_samples), training.num_examples)
-        conditional = getattr(gan, "num_classes", None) is not None
-        training_scores = gan.critic_scores(training.arrays[0][:count],
-                                            training.arrays[1][:count] if conditional else None)
-        if training_scores is None:
-            return None
-        held_out_scores = gan.critic_scores(held_out.test_samples[:count],
-                                            held_out.test_labels[:count] if conditional else None)
-        return metrics.membership_auc(training_scores, held_out_scores)
-
+        return critic_membership_auc(gan, self.training_source, self.source, self.num_samples)
 
     def _conditional(self, gan, samples, features, predicted):
         """A conditional GAN's class-wise scores: label accuracy, intra-class FID, and (with a test split) CAS
@@ -192,6 +181,19 @@ class Evaluator:
                 self.reference["cas_real"] = score(self._real_images(), real_labels)
             results["cas"] = score(samples, labels)
         return results
+
+
+def critic_membership_auc(gan, training, held_out, num_samples):
+    """`metrics.membership_auc` of `gan`'s critic on the first `num_samples` images of `training` (the data it trains
+    on) against as many of `held_out`'s test split (None when the critic gives no single score per sample)."""
+    count = min(num_samples, len(held_out.test_samples), training.num_examples)
+    conditional = getattr(gan, "num_classes", None) is not None
+    training_scores = gan.critic_scores(training.arrays[0][:count], training.arrays[1][:count] if conditional else None)
+    if training_scores is None:
+        return None
+    held_out_scores = gan.critic_scores(held_out.test_samples[:count],
+                                        held_out.test_labels[:count] if conditional else None)
+    return metrics.membership_auc(training_scores, held_out_scores)
 
 
 def _labels(gan, count):
