@@ -116,10 +116,12 @@ def test_killed_and_preempted_run_resumes_to_the_uninterrupted_result(tmp_path):
     # SIGKILL at random moments; each restart resumes from the newest complete checkpoint.
     for _ in range(2):
         newest = _steps(directory)[-1]
+        leftovers = set(directory.glob(".tmp-*"))
         code, output = _signal_after_next_checkpoint(_start(COMMAND, "run", tmp_path), directory, signal.SIGKILL, rng)
         assert code == -signal.SIGKILL, output[-3000:]
         assert f"{_documented('kill-during-training')} run/checkpoints/ckpt-{newest:08d}.npz" in output
-        assert not list(directory.glob(".tmp-*"))  # the killed write's leftover was removed
+        # The earlier kill's leftover was removed; this kill may have cut another write short (a new name).
+        assert not leftovers & set(directory.glob(".tmp-*"))
         _assert_complete(directory)
         assert len(_steps(directory)) <= 3
 
