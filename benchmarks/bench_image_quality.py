@@ -24,7 +24,7 @@ the best); DiffAugment lowers FID at 10% data by >= 25%; CAS of the conditional
 row >= 0.85x the real-data classifier's.
 
 Usage:
-    python benchmarks/bench_image_quality.py [--dataset fashion_mnist] [--steps 3000] [--seeds 2]
+    python benchmarks/bench_image_quality.py [--dataset fashion_mnist] [--steps 3000] [--seeds 2] [--first_seed 0]
         [--recipes dcgan,wgan_gp,sngan,projection] [--parallel N] [--clock cpu|wall] [--rows ROWS]
         [--data_dir DIR] [--quick]
 """
@@ -305,6 +305,8 @@ def main():
     parser.add_argument("--data_dir", default=None, help="the dataset's IDX files (default: Debian's package's)")
     parser.add_argument("--recipes", default="dcgan,wgan_gp,sngan,projection")
     parser.add_argument("--seeds", default="2", help="number of seeds (0, 1, ...)")
+    parser.add_argument("--first_seed", type=int, default=0, help="run seeds --first_seed to --seeds - 1 only "
+                        "(e.g. a second seed where the first's results are elsewhere)")
     parser.add_argument("--steps", type=int, default=3000, help="generator steps of every row")
     parser.add_argument("--eval_every", type=int, default=500)
     parser.add_argument("--eval_samples", type=int, default=2000)
@@ -332,7 +334,9 @@ def main():
         args.steps, args.eval_every, args.early_eval_every, args.eval_samples, args.seeds = 20, 10, 5, 200, "1"
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    seeds = range(int(args.seeds))
+    seeds = range(args.first_seed, int(args.seeds))
+    if not seeds:
+        raise SystemExit(f"--first_seed={args.first_seed} leaves no seed below --seeds={args.seeds}")
     jobs = {name: [f"--gan={name}"] for name in args.recipes.split(",")}
     limited = [f"--gan={args.fraction_recipe}", f"--data_fraction={args.fraction}"]
     jobs["limited"] = limited
