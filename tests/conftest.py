@@ -52,3 +52,10 @@ def _reset_keras_state(request):
     yield
     keras.config.set_dtype_policy("float32")
     keras.backend.clear_session()
+
+
+def pytest_collection_modifyitems(items):
+    """The tests marked `minutes` run first: with the long ones started early, xdist's workers finish together
+    rather than one running a long test alone at the end. (Groups of tests that share a result, pytest.ini's
+    `--dist loadgroup`, are handed out before single tests, largest first.)"""
+    items.sort(key=lambda item: item.get_closest_marker("minutes") is None)

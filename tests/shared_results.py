@@ -10,6 +10,15 @@ import contextlib
 import fcntl
 import pathlib
 
+import pytest
+
+
+def on_one_worker(name):
+    """The mark that sends every test reading the result `name` to one xdist worker (pytest.ini's
+    `--dist loadgroup`): the other worker goes on with other tests instead of waiting on the lock while the
+    result is computed. `computed_once` still guards runs that choose another `--dist`."""
+    return pytest.mark.xdist_group(name)
+
 
 def computed_once(tmp_path_factory, name, compute):
     """The directory `name` that `compute(directory)` filled, computed by the first worker to ask.

@@ -1,5 +1,4 @@
-"""The library on Keras' JAX backend against TensorFlow: the same numbers from the same weights, and the
-layer, loss, penalty and trainer suites, with their own oracles, run on JAX.
+"""The library on Keras' JAX backend against TensorFlow: the same numbers from the same weights.
 
 `tests/scripts/backend_cases.py` computes spectral normalization (both
 modes, mixed precision), the conditional layers, every GAN loss, every
@@ -9,11 +8,12 @@ exact resumption and the NaN guard, once per backend in its own process; the
 JAX process refuses to import TensorFlow. The TensorFlow values are checked
 against their own oracles elsewhere (numpy SVD, explicit Jacobians, TF-GAN);
 here JAX must equal them, and the converged sigma must equal numpy's SVD.
+The layer, loss, penalty and trainer suites run on JAX with their own
+oracles in tests/test_suites_on_jax.py.
 """
 
 import os
 import pathlib
-import re
 import subprocess
 import sys
 
@@ -26,6 +26,9 @@ import shared_results
 SCRIPT = pathlib.Path(__file__).parent / "scripts" / "backend_cases.py"
 
 pytest.importorskip("jax")
+
+# Every test here reads the two processes' results: one worker computes them while the other runs other modules.
+pytestmark = shared_results.on_one_worker("backend_cases")
 
 
 def _run(backend, out, *extra):
@@ -138,35 +141,3 @@ def test_data_parallel_over_two_devices_matches_one_device(results, model):
     # The whole state: both networks, EMA, both optimizers, the seed generator.
     np.testing.assert_allclose(parallel, one, rtol=1e-5, atol=2e-5)
     np.testing.assert_allclose(jax["dp/data_parallel/d_loss"], jax["dp/one_device/d_loss"], rtol=1e-4, atol=1e-5)
-
-
-# The suites that run on both backends (tests/on_backend.py), in groups of about equal time on JAX.
-SUITES_ON_JAX = [
-    ["test_spectral_normalization.py"],
-    ["test_penalties.py", "test_losses.py", "test_spectral_normalization_runtime.py", "test_self_attention.py",
-     "test_clip_constraint.py", "test_diff_augment.py"],
-    ["test_gan_trainer.py", "test_conditional.py"],
-    ["test_progressive.py", "test_packing.py"],
-    ["test_unrolled.py", "test_minibatch_discrimination.py", "test_virtual_batch_normalization.py", "test_ebgan.py",
-     "test_madgan.py", "test_mrgan.py"],
-]
-
-
-@pytest.mark.parametrize("suites", SUITES_ON_JAX, ids=lambda suites: suites[0].removesuffix(".py"))
-def test_suites_pass_on_jax(suites):
-    tests = pathlib.Path(__file__).parent
-    # These small tests spend most of their time compiling (eager JAX compiles every operation once): XLA's
-    # optimization passes are skipped here, which changes no result beyond float rounding. The command's JAX tests
-    # (tests/test_train_command_jax.py) and the cases above run with them.
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_DISABLE_MOST_OPTIMIZATIONS": "1"}
-    # -P: the repository root (the working directory) stays off sys.path, so the installed package is imported,
-    # as pytest.ini asks (its trainers/ and export/ exist only once installed).
-    command = [sys.executable, "-P", "-m", "pytest", "-q", "-n", "0", "-rs", *(str(tests / suite) for suite in suites)]
-    result = subprocess.run(command, cwd=tests.parent, env=env, capture_output=True, text=True, timeout=1200)
-    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-2000:]
-    assert result.returncode == 0, result.stdout[-6000:]
-    counts = {word: int(number) for number, word in re.findall(r"(\d+) (passed|skipped|failed|error)", summary)}
-    assert counts.get("passed", 0) >= 10, summary
-    # Only tf.distribute tests are skipped on JAX.
-    skip_reasons = re.findall(r"^SKIPPED \[\d+\] (.*)$", result.stdout, re.MULTILINE)
-    assert all("tf.distribute" in reason for reason in skip_reasons), skip_reasons

@@ -20,6 +20,7 @@ pytest.importorskip("optax")
 ROOT = pathlib.Path(__file__).parent.parent
 
 
+@pytest.mark.minutes
 def test_device_script_runs_under_jax_without_tensorflow_and_writes_its_report(tmp_path):
     # As `python benchmarks/bench_device.py` would: the script's folder (its helpers) on the path.
     code = ("import runpy, sys\n"

@@ -68,6 +68,7 @@ def test_conditional_digits_run_is_measured_in_one_feature_space_for_every_seed(
     assert grid.shape == (2 + 10 * 34, 14 + 2 + 6 * 34)
 
 
+@pytest.mark.minutes
 def test_biggan_trains_resumes_and_exports_from_the_command(tmp_path):
     flags = ["--gan=biggan", "--truncation=1", "--log_every=2", "--eval_every=4", "--sample_every=4", "--checkpoint_every=2",
              "--batch_size=8", "--eval_samples=200", "--out_dir=big", "--verbose=0"]

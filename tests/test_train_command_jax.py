@@ -60,6 +60,7 @@ CGAN = ["--gan=cgan", "--log_every=10", "--sample_every=10", "--eval_every=20", 
         "--eval_samples=200", "--verbose=2"]
 
 
+@pytest.mark.minutes
 def test_command_on_jax_trains_evaluates_resumes_exactly_and_exports(tmp_path):
     straight = _run([*TRAIN, *CGAN, "--steps=20", "--out_dir=straight"], tmp_path)
     # A run killed after its step-10 checkpoint: the same directory without what came later.
@@ -167,6 +168,11 @@ def recipe_runs(tmp_path_factory):
     return dict(np.load(out / "recipes.npz"))
 
 
+# The tests that read every recipe's run: one worker computes it while the other runs other tests.
+reads_recipe_runs = shared_results.on_one_worker("jax_recipes")
+
+
+@reads_recipe_runs
 @pytest.mark.parametrize("name", recipes.names())
 def test_every_recipe_trains_on_jax_with_its_defining_parts(recipe_runs, name):
     settings = recipes.get(name).settings("digits")
@@ -186,6 +192,7 @@ def test_every_recipe_trains_on_jax_with_its_defining_parts(recipe_runs, name):
         assert np.abs(recipe_runs[f"{key}/critic_after"]).max() <= settings["weight_clipping"] + 1e-7
 
 
+@reads_recipe_runs
 def test_the_mixture_recipe_trains_on_jax(recipe_runs):
     assert recipe_runs["sngan@ring8/critic_after"].size < recipe_runs["sngan@digits/critic_after"].size  # its MLP
     assert np.isfinite(recipe_runs["sngan@ring8/log/d_loss"]) and int(recipe_runs["sngan@ring8/g_iterations"]) == 2
