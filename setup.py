@@ -59,7 +59,9 @@ setup(
         "onnx": ["tf2onnx", "onnxruntime"],
         # Keras on JAX (KERAS_BACKEND=jax); CUDA wheels: pip install "jax[cuda12]". optax: bench_jax_overhead.py.
         "jax": ["jax"],
-        "test": ["pytest>=8", "pytest-xdist", "tf2onnx", "onnxruntime", "jax", "optax"],
+        # pytest < 9.2: on 9.2 pytest-xdist 3.8's --dist loadgroup stops grouping (pytest-xdist issue 1386), and
+        # pytest.ini relies on it.
+        "test": ["pytest>=8,<9.2", "pytest-xdist", "tf2onnx", "onnxruntime", "jax", "optax"],
     },
     entry_points={
         "console_scripts": [
